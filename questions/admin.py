@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from questions.models import Author, Ban, ModerationLogEntry, Question, Vote
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs and votes are records: read here, changed only through the studio's services."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_text",
+        "session",
+        "status",
+        "source",
+        "author_name",
+        "starred",
+        "vote_count",
+        "created_at",
+    ]
+    list_filter = ["status", "starred", "source", "session__station", "session"]
+    search_fields = ["text", "author_name", "author__handle", "external_id"]
+    date_hierarchy = "created_at"
+    # Status, votes and on-air state change only through the studio, so the log stays true.
+    readonly_fields = [
+        "status",
+        "vote_count",
+        "original_text",
+        "source",
+        "external_id",
+        "author",
+        "created_at",
+        "updated_at",
+        "approved_at",
+        "answered_at",
+    ]
+    raw_id_fields = ["session", "target_guest"]
+
+    @admin.display(description="text")
+    def short_text(self, obj: Question) -> str:
+        return obj.text[:80]
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "platform", "handle", "created_at"]
+    list_filter = ["platform"]
+    search_fields = ["display_name", "handle"]
+    readonly_fields = ["platform", "external_id", "created_at"]
+
+
+@admin.register(Ban)
+class BanAdmin(admin.ModelAdmin):
+    list_display = ["author", "station", "reason", "created_by", "created_at"]
+    list_filter = ["station"]
+    search_fields = ["author__display_name", "author__handle", "reason"]
+    raw_id_fields = ["author"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ModerationLogEntry)
+class ModerationLogEntryAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "session",
+        "question",
+        "action",
+        "from_status",
+        "to_status",
+        "actor",
+        "reason",
+    ]
+    list_filter = ["action", "session__station", "session"]
+    search_fields = ["reason", "question__text", "actor__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Vote)
+class VoteAdmin(_ReadOnlyAdmin):
+    list_display = ["question", "created_at"]
+    list_filter = ["question__session"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from questions.models import Question, QuestionStatus
+
+
+class QuestionFilter(django_filters.FilterSet):
+    """Crew list filters: ``?status=pending&status=approved&source=sms&guest=3&starred=true&q=…``.
+
+    ``status`` may repeat; ``source=social`` matches every social network.
+    """
+
+    status = django_filters.MultipleChoiceFilter(choices=QuestionStatus.choices)
+    source = django_filters.CharFilter(method="filter_source")
+    guest = django_filters.NumberFilter(field_name="target_guest_id")
+    starred = django_filters.BooleanFilter()
+    q = django_filters.CharFilter(method="filter_text", max_length=200)
+
+    class Meta:
+        model = Question
+        fields = ["status", "source", "guest", "starred", "q"]
+
+    def filter_source(self, qs: QuerySet[Question], name: str, value: str) -> QuerySet[Question]:
+        # "social" matches every social network; anything else matches exactly.
+        if value == "social":
+            return qs.filter(source__startswith="social:")
+        return qs.filter(source=value)
+
+    def filter_text(self, qs: QuerySet[Question], name: str, value: str) -> QuerySet[Question]:
+        for word in value.split()[:8]:
+            qs = qs.filter(
+                Q(text__icontains=word)
+                | Q(author_name__icontains=word)
+                | Q(author__handle__icontains=word)
+            )
+        return qs

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from studio.models import Guest, LiveSession, Station
+
+# Hard ceiling on stored text, whatever a session allows.
+QUESTION_TEXT_HARD_LIMIT = 2000
+
+SOURCE_RE = re.compile(r"^(web|sms|manual|import|social:[a-z0-9][a-z0-9_.-]{0,30})$")
+
+
+def validate_source(value: str) -> None:
+    if not SOURCE_RE.match(value):
+        raise ValidationError(
+            _("Unknown source %(value)s: use web, sms, manual, import or social:<network>."),
+            params={"value": value},
+        )
+
+
+class Author(models.Model):
+    """Whoever sent a question, identified per platform by an opaque external id.
+
+    For the web, the external id is the hashed voter id; for SMS, a hashed phone number.
+    Raw IP addresses and phone numbers are never stored.
+    """
+
+    platform = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=120, blank=True)
+    handle = models.CharField(max_length=120, blank=True)
+    avatar_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="one_author_per_platform_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.handle or f"{self.platform}:{self.external_id[:8]}"
+
+
+class QuestionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    ON_AIR = "on_air", _("On air")
+    ANSWERED = "answered", _("Answered")
+    ARCHIVED = "archived", _("Archived")
+
+
+# Statuses the audience may see and vote on.
+PUBLIC_STATUSES = (QuestionStatus.APPROVED, QuestionStatus.ON_AIR, QuestionStatus.ANSWERED)
+VOTABLE_STATUSES = (QuestionStatus.APPROVED, QuestionStatus.ON_AIR)
+
+
+class Question(models.Model):
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="questions")
+    text = models.TextField(max_length=QUESTION_TEXT_HARD_LIMIT)
+    original_text = models.TextField(
+        max_length=QUESTION_TEXT_HARD_LIMIT, blank=True, help_text=_("The text as received.")
+    )
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    author_name = models.CharField(max_length=120, blank=True)
+    source = models.CharField(max_length=40, validators=[validate_source])
+    external_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The message id at the source; a re-ingested message never makes a second question."
+        ),
+    )
+    target_guest = models.ForeignKey(
+        Guest, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    status = models.CharField(
+        max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.PENDING
+    )
+    starred = models.BooleanField(default=False)
+    vote_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="one_question_per_source_message",
+            ),
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(status="on_air"),
+                name="one_question_on_air_per_session",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["session", "status", "created_at"]),
+            models.Index(fields=["session", "status", "-vote_count"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def station_id(self) -> int:
+        return self.session.station_id
+
+
+class Vote(models.Model):
+    """One vote per voter per question, held by the database.
+
+    ``voter`` is an opaque keyed hash of the audience member's id, never a raw IP or phone number.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="votes")
+    voter = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "voter"], name="one_vote_per_voter")
+        ]
+
+    def __str__(self) -> str:
+        return f"vote on {self.question_id} by {self.voter[:8]}"
+
+
+class ModerationAction(models.TextChoices):
+    SUBMIT = "submit", _("Submitted")
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    REOPEN = "reopen", _("Sent back to review")
+    EDIT = "edit", _("Edited")
+    STAR = "star", _("Starred")
+    UNSTAR = "unstar", _("Unstarred")
+    AIM = "aim", _("Aimed at a guest")
+    ARCHIVE = "archive", _("Archived")
+    TAKE = "take", _("Taken on air")
+    CLEAR = "clear", _("Cleared from air")
+    ANSWER = "answer", _("Marked answered")
+    BAN = "ban", _("Author banned")
+    UNBAN = "unban", _("Author unbanned")
+
+
+class ModerationLogEntry(models.Model):
+    """Append-only record of every decision on a question: who, what, when, from → to, why."""
+
+    session = models.ForeignKey(
+        LiveSession, on_delete=models.CASCADE, related_name="moderation_log"
+    )
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.CASCADE, related_name="log"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the studio itself decided (e.g. a banned author)."),
+    )
+    action = models.CharField(max_length=16, choices=ModerationAction.choices)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+        verbose_name_plural = "moderation log entries"
+        indexes = [models.Index(fields=["session", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.from_status} → {self.to_status})"
+
+
+class Ban(models.Model):
+    """An author banned by a station: their new questions are rejected on arrival."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="bans")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="bans")
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["station", "author"], name="one_ban_per_station_author")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} banned at {self.station}"

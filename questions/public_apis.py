@@ -1,0 +1,168 @@
+"""Public audience endpoints: no login. Throttled per voter and per client IP."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from questions import selectors, services
+from questions.models import QUESTION_TEXT_HARD_LIMIT, Question
+from questions.serializers import PublicQuestionOutput
+from questions.services import AuthorInfo
+from questions.throttles import (
+    SubmitIpThrottle,
+    SubmitVoterThrottle,
+    VoteIpThrottle,
+    VoteVoterThrottle,
+)
+from questions.voters import remember_voter, voter_for_request
+from socialroom.api import validated
+from socialroom.errors import ValidationFailed
+from studio.models import Guest
+from studio.selectors import public_session
+
+VOTER_HEADER = OpenApiParameter(
+    "X-Voter-Token",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Your own random voter token (16 to 128 of A-Z a-z 0-9 - _). Browsers get a cookie instead."
+    ),
+)
+
+
+class _PublicApi(GenericAPIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return remember_voter(request, response)
+
+
+class PublicSessionOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    station = serializers.CharField(source="station.name")
+    language = serializers.CharField()
+    status = serializers.CharField()
+    accepts_questions = serializers.BooleanField()
+    max_question_length = serializers.IntegerField()
+    hashtags = serializers.ListField(child=serializers.CharField())
+    guests = serializers.SerializerMethodField()
+
+    def get_guests(self, obj) -> list[dict]:
+        return [
+            {"id": g.id, "name": g.name, "title": g.title, "photo_url": g.photo_url}
+            for g in obj.guests.all()
+        ]
+
+
+class PublicSessionApi(_PublicApi):
+    @extend_schema(responses=PublicSessionOutput)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(PublicSessionOutput(public_session(slug)).data)
+
+
+class PublicQuestionListApi(ListAPIView, _PublicApi):
+    """Approved questions, most voted first; ask a question (POST)."""
+
+    @extend_schema_serializer(component_name="PublicQuestionInput")
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=QUESTION_TEXT_HARD_LIMIT, trim_whitespace=False)
+        name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+        guest = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    serializer_class = PublicQuestionOutput
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [SubmitVoterThrottle(), SubmitIpThrottle()]
+        return []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Question.objects.none()
+        session = public_session(self.kwargs["slug"])
+        return selectors.public_questions(session, voter=voter_for_request(self.request).voter)
+
+    @extend_schema(parameters=[VOTER_HEADER])
+    def get(self, request: Request, slug: str) -> Response:
+        return self.list(request)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: PublicQuestionOutput, 200: PublicQuestionOutput},
+        parameters=[
+            VOTER_HEADER,
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Any unique string up to 100 characters: a retry with the same key "
+                "returns the first question (200) instead of making a second one.",
+            ),
+        ],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        session = public_session(slug)
+        data = validated(self.InputSerializer, request)
+        identity = voter_for_request(request)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 100:
+            raise ValidationFailed("Idempotency-Key is at most 100 characters.")
+        guest = None
+        if data["guest"] is not None:
+            guest = Guest.objects.filter(pk=data["guest"], session=session).first()
+            if guest is None:
+                raise ValidationFailed(
+                    "That guest is not in this session.", details={"guest": "unknown"}
+                )
+        result = services.question_submit(
+            session=session,
+            text=data["text"],
+            source="web",
+            author=AuthorInfo(
+                platform="web", external_id=identity.voter, display_name=data["name"].strip()
+            ),
+            author_name=data["name"].strip(),
+            # The key is scoped to this voter, so nobody can claim another voter's question.
+            external_id=f"{identity.voter[:32]}:{key}" if key else "",
+            target_guest=guest,
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(PublicQuestionOutput(result.question).data, status=code)
+
+
+class VoteOutput(serializers.Serializer):
+    question = serializers.IntegerField()
+    vote_count = serializers.IntegerField()
+    voted = serializers.BooleanField()
+
+
+class PublicVoteApi(_PublicApi):
+    """Vote for an approved question (POST) or take the vote back (DELETE)."""
+
+    throttle_classes = [VoteVoterThrottle, VoteIpThrottle]
+
+    def _question(self, slug: str, pk: int):
+        session = public_session(slug)
+        return selectors.public_question(session, pk)
+
+    @extend_schema(request=None, responses=VoteOutput, parameters=[VOTER_HEADER])
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        question = self._question(slug, pk)
+        count = services.vote_cast(question=question, voter=voter_for_request(request).voter)
+        return Response({"question": question.pk, "vote_count": count, "voted": True})
+
+    @extend_schema(request=None, responses=VoteOutput, parameters=[VOTER_HEADER])
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        question = self._question(slug, pk)
+        count = services.vote_withdraw(question=question, voter=voter_for_request(request).voter)
+        return Response({"question": question.pk, "vote_count": count, "voted": False})

@@ -1,0 +1,41 @@
+"""Every write to questions, votes, bans and on-air state goes through these functions."""
+
+from __future__ import annotations
+
+from questions.services.bans import ban_create, ban_delete
+from questions.services.moderation import (
+    question_aim,
+    question_approve,
+    question_archive,
+    question_edit,
+    question_reject,
+    question_reopen,
+    question_star,
+)
+from questions.services.onair import (
+    question_mark_answered,
+    session_clear_on_air,
+    session_take_on_air,
+)
+from questions.services.submission import AuthorInfo, SubmitResult, question_submit
+from questions.services.votes import vote_cast, vote_withdraw
+
+__all__ = [
+    "AuthorInfo",
+    "SubmitResult",
+    "ban_create",
+    "ban_delete",
+    "question_aim",
+    "question_approve",
+    "question_archive",
+    "question_edit",
+    "question_mark_answered",
+    "question_reject",
+    "question_reopen",
+    "question_star",
+    "question_submit",
+    "session_clear_on_air",
+    "session_take_on_air",
+    "vote_cast",
+    "vote_withdraw",
+]

@@ -1,0 +1,125 @@
+"""What is on air: take, clear, answered, with the as-run log kept in step."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from questions.models import ModerationAction, Question, QuestionStatus
+from questions.services.common import check_transition, lock_question, log
+from socialroom.errors import Conflict, NotFound
+from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
+from studio.roles import Capability, User, require
+
+S = QuestionStatus
+
+
+def _lock_session(session: LiveSession) -> LiveSession:
+    # Every on-air change of a session takes this row lock first, so two takes never interleave.
+    return LiveSession.objects.select_for_update().get(pk=session.pk)
+
+
+def _end_on_air(
+    *, session: LiveSession, actor: User, outcome: str, reason: str = ""
+) -> Question | None:
+    """Take the current on-air question off air; the caller holds the session lock."""
+    current = Question.objects.select_for_update().filter(session=session, status=S.ON_AIR).first()
+    if current is None:
+        return None
+    now = timezone.now()
+    to = S.APPROVED if outcome == AsRunOutcome.CLEARED else S.ANSWERED
+    current.status = to
+    fields = ["status", "updated_at"]
+    if to == S.ANSWERED:
+        current.answered_at = now
+        fields.append("answered_at")
+    current.save(update_fields=fields)
+    AsRunEntry.objects.filter(session=session, ended_at__isnull=True).update(
+        ended_at=now, ended_by=actor, outcome=outcome
+    )
+    log(
+        question=current,
+        session_id=session.pk,
+        actor=actor,
+        action=ModerationAction.CLEAR
+        if outcome == AsRunOutcome.CLEARED
+        else ModerationAction.ANSWER,
+        from_status=S.ON_AIR,
+        to_status=to,
+        reason=reason,
+    )
+    return current
+
+
+def session_take_on_air(*, actor: User, session: LiveSession, question: Question) -> Question:
+    """Put an approved question of this live session on air.
+
+    Whatever was on air before is marked answered (outcome "replaced" in the as-run log).
+    """
+    require(actor, session.station_id, Capability.ON_AIR)
+    if question.session_id != session.pk:
+        raise NotFound("That question is not in this session.")
+    with transaction.atomic():
+        session = _lock_session(session)
+        if session.status != SessionStatus.LIVE:
+            raise Conflict("Only a live session can put questions on air.", code="session_not_live")
+        question = lock_question(question)
+        if question.status == S.ON_AIR:
+            return question
+        check_transition(question, {S.APPROVED}, "take on air")
+        _end_on_air(
+            session=session,
+            actor=actor,
+            outcome=AsRunOutcome.REPLACED,
+            reason="Replaced by the next take.",
+        )
+        question.status = S.ON_AIR
+        question.save(update_fields=["status", "updated_at"])
+        AsRunEntry.objects.create(
+            session=session, question=question, taken_by=actor, taken_at=timezone.now()
+        )
+        log(
+            question=question,
+            session_id=session.pk,
+            actor=actor,
+            action=ModerationAction.TAKE,
+            from_status=S.APPROVED,
+            to_status=S.ON_AIR,
+        )
+    return question
+
+
+def session_clear_on_air(*, actor: User, session: LiveSession) -> Question | None:
+    """Clear the screen: the on-air question goes back to the approved queue.
+
+    Returns the question that was cleared, or None when nothing was on air.
+    """
+    require(actor, session.station_id, Capability.ON_AIR)
+    with transaction.atomic():
+        session = _lock_session(session)
+        return _end_on_air(session=session, actor=actor, outcome=AsRunOutcome.CLEARED)
+
+
+def question_mark_answered(*, actor: User, question: Question) -> Question:
+    """Mark a question answered. On air, this also takes it off air."""
+    require(actor, question.session.station_id, Capability.ON_AIR)
+    with transaction.atomic():
+        session = _lock_session(question.session)
+        question = lock_question(question)
+        check_transition(question, {S.ON_AIR, S.APPROVED}, "mark answered")
+        if question.status == S.ON_AIR:
+            _end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
+            question.refresh_from_db()
+            return question
+        question.status = S.ANSWERED
+        question.answered_at = timezone.now()
+        question.save(update_fields=["status", "answered_at", "updated_at"])
+        log(
+            question=question,
+            session_id=session.pk,
+            actor=actor,
+            action=ModerationAction.ANSWER,
+            from_status=S.APPROVED,
+            to_status=S.ANSWERED,
+        )
+    return question

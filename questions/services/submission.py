@@ -1,0 +1,177 @@
+"""Accepting a question from any source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from questions.models import (
+    Author,
+    Ban,
+    ModerationAction,
+    Question,
+    QuestionStatus,
+    validate_source,
+)
+from questions.services.common import log
+from questions.text import normalise_text
+from socialroom.errors import Conflict, ValidationFailed
+from studio.models import Guest, LiveSession, ModerationMode, SessionStatus
+from studio.roles import Capability, User, require
+
+# Sources that only crew may use; the audience-facing sources need an open session.
+CREW_SOURCES = {"manual", "import"}
+
+
+@dataclass(frozen=True)
+class AuthorInfo:
+    """Who sent a message, as known to its platform. ``external_id`` must already be opaque."""
+
+    platform: str
+    external_id: str
+    display_name: str = ""
+    handle: str = ""
+    avatar_url: str = ""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    question: Question
+    created: bool
+
+
+def _author_upsert(info: AuthorInfo) -> Author:
+    author, created = Author.objects.get_or_create(
+        platform=info.platform,
+        external_id=info.external_id,
+        defaults={
+            "display_name": info.display_name[:120],
+            "handle": info.handle[:120],
+            "avatar_url": info.avatar_url,
+        },
+    )
+    if not created:
+        changed = {
+            k: v[:120] if k != "avatar_url" else v
+            for k, v in (
+                ("display_name", info.display_name),
+                ("handle", info.handle),
+                ("avatar_url", info.avatar_url),
+            )
+            if v and getattr(author, k) != v
+        }
+        if changed:
+            for k, v in changed.items():
+                setattr(author, k, v)
+            author.save(update_fields=[*changed])
+    return author
+
+
+def _existing(session: LiveSession, source: str, external_id: str, text: str) -> SubmitResult:
+    question = Question.objects.get(session=session, source=source, external_id=external_id)
+    if question.original_text != text:
+        raise Conflict(
+            "This message id was already used for a different question.",
+            code="idempotency_key_reused",
+            details={"question": question.pk},
+        )
+    return SubmitResult(question=question, created=False)
+
+
+def question_submit(
+    *,
+    session: LiveSession,
+    text: str,
+    source: str,
+    author: AuthorInfo | None = None,
+    author_name: str = "",
+    external_id: str = "",
+    target_guest: Guest | None = None,
+    actor: User | None = None,
+) -> SubmitResult:
+    """Accept a question into the session, exactly once per ``(source, external_id)``.
+
+    A repeat of a known message returns the first question with ``created=False``; the same id
+    with a different text is a conflict. Audience sources need a live session open to
+    submissions; ``manual`` and ``import`` need a crew member who may moderate. A banned
+    author's question is kept but rejected, with the reason in the moderation log.
+    """
+    validate_source_or_fail(source)
+    if source in CREW_SOURCES:
+        require(actor, session.station_id, Capability.MODERATE)
+        if session.status == SessionStatus.ENDED:
+            raise Conflict("This session has ended.", code="session_closed")
+    elif not session.accepts_questions:
+        raise Conflict("This session is not taking questions right now.", code="session_closed")
+
+    text = normalise_text(text or "")
+    if not text:
+        raise ValidationFailed("The question is empty.", details={"text": "empty"})
+    if len(text) > session.max_question_length:
+        raise ValidationFailed(
+            f"The question is too long: {len(text)} characters, "
+            f"at most {session.max_question_length}.",
+            code="too_long",
+            details={"text": "too_long", "max_length": session.max_question_length},
+        )
+    if target_guest is not None and target_guest.session_id != session.pk:
+        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
+    external_id = external_id.strip()[:255]
+
+    if (
+        external_id
+        and Question.objects.filter(
+            session=session, source=source, external_id=external_id
+        ).exists()
+    ):
+        return _existing(session, source, external_id, text)
+
+    try:
+        with transaction.atomic():
+            author_obj = _author_upsert(author) if author else None
+            banned = (
+                author_obj is not None
+                and Ban.objects.filter(station_id=session.station_id, author=author_obj).exists()
+            )
+            if banned:
+                status = QuestionStatus.REJECTED
+            elif session.moderation_mode == ModerationMode.POST:
+                status = QuestionStatus.APPROVED
+            else:
+                status = QuestionStatus.PENDING
+            question = Question.objects.create(
+                session=session,
+                text=text,
+                original_text=text,
+                author=author_obj,
+                author_name=(author_name or (author.display_name if author else ""))[:120],
+                source=source,
+                external_id=external_id,
+                target_guest=target_guest,
+                status=status,
+                approved_at=timezone.now() if status == QuestionStatus.APPROVED else None,
+            )
+            log(
+                question=question,
+                session_id=session.pk,
+                actor=actor,
+                action=ModerationAction.SUBMIT,
+                to_status=status,
+                reason="Author is banned by the station." if banned else "",
+            )
+    except IntegrityError:
+        # A concurrent request with the same message id won the race: answer with its question.
+        if external_id:
+            return _existing(session, source, external_id, text)
+        raise
+    return SubmitResult(question=question, created=True)
+
+
+def validate_source_or_fail(source: str) -> None:
+    try:
+        validate_source(source)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages[0], details={"source": source}) from exc

@@ -1,0 +1,48 @@
+"""Audience votes: one per voter per question, counted exactly once."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from questions.models import VOTABLE_STATUSES, Question, Vote
+from socialroom.errors import Conflict, NotFound
+from studio.models import SessionStatus
+
+
+def _check_votable(question: Question) -> None:
+    if question.session.status != SessionStatus.LIVE:
+        raise Conflict("Voting is closed: the session is not live.", code="session_closed")
+    if question.status not in VOTABLE_STATUSES:
+        raise Conflict(
+            "Only approved questions can be voted on.",
+            code="not_votable",
+            details={"status": question.status},
+        )
+
+
+def vote_cast(*, question: Question, voter: str) -> int:
+    """Record the voter's vote and return the question's new count.
+
+    A second vote by the same voter is refused (``already_voted``) and changes nothing;
+    the database's unique constraint holds this even under concurrent requests.
+    """
+    _check_votable(question)
+    try:
+        with transaction.atomic():
+            Vote.objects.create(question=question, voter=voter)
+            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") + 1)
+    except IntegrityError as exc:
+        raise Conflict("You already voted for this question.", code="already_voted") from exc
+    return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
+
+
+def vote_withdraw(*, question: Question, voter: str) -> int:
+    """Remove the voter's vote and return the question's new count."""
+    _check_votable(question)
+    with transaction.atomic():
+        deleted, _ = Vote.objects.filter(question=question, voter=voter).delete()
+        if not deleted:
+            raise NotFound("You have not voted for this question.", code="not_voted")
+        Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") - 1)
+    return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)

@@ -1,0 +1,16 @@
+"""Test overrides: fast password hashing, an isolated data folder, everything else as configured."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="socialroom-test-"))
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+if REDIS_URL:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = "socialroom-test"  # noqa: F405

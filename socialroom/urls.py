@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from questions import apis as q
+from questions import public_apis as pub
+from socialroom.views import api_not_found
+from studio import apis as st
+
+api = [
+    path("stations/", st.StationListApi.as_view(), name="station-list"),
+    path("sessions/", st.SessionListApi.as_view(), name="session-list"),
+    path("sessions/<int:pk>/", st.SessionDetailApi.as_view(), name="session-detail"),
+    path("sessions/<int:pk>/status/", st.SessionStatusApi.as_view(), name="session-status"),
+    path(
+        "sessions/<int:pk>/overlay-key/",
+        st.SessionRotateOverlayKeyApi.as_view(),
+        name="session-overlay-key",
+    ),
+    path("sessions/<int:pk>/guests/", st.GuestListApi.as_view(), name="guest-list"),
+    path("guests/<int:pk>/", st.GuestDetailApi.as_view(), name="guest-detail"),
+    path("sessions/<int:pk>/questions/", q.QuestionListApi.as_view(), name="question-list"),
+    path("sessions/<int:pk>/on-air/", q.OnAirApi.as_view(), name="session-on-air"),
+    path("sessions/<int:pk>/as-run/", st.AsRunListApi.as_view(), name="session-as-run"),
+    path(
+        "sessions/<int:pk>/moderation-log/",
+        q.ModerationLogApi.as_view(),
+        name="session-moderation-log",
+    ),
+    path("questions/<int:pk>/", q.QuestionDetailApi.as_view(), name="question-detail"),
+    path("questions/<int:pk>/approve/", q.QuestionApproveApi.as_view(), name="question-approve"),
+    path("questions/<int:pk>/reject/", q.QuestionRejectApi.as_view(), name="question-reject"),
+    path("questions/<int:pk>/reopen/", q.QuestionReopenApi.as_view(), name="question-reopen"),
+    path("questions/<int:pk>/archive/", q.QuestionArchiveApi.as_view(), name="question-archive"),
+    path("questions/<int:pk>/star/", q.QuestionStarApi.as_view(), name="question-star"),
+    path("questions/<int:pk>/aim/", q.QuestionAimApi.as_view(), name="question-aim"),
+    path("questions/<int:pk>/answered/", q.QuestionAnsweredApi.as_view(), name="question-answered"),
+    path("bans/", q.BanListApi.as_view(), name="ban-list"),
+    path("bans/<int:pk>/", q.BanDetailApi.as_view(), name="ban-detail"),
+    path("public/sessions/<slug:slug>/", pub.PublicSessionApi.as_view(), name="public-session"),
+    path(
+        "public/sessions/<slug:slug>/questions/",
+        pub.PublicQuestionListApi.as_view(),
+        name="public-question-list",
+    ),
+    path(
+        "public/sessions/<slug:slug>/questions/<int:pk>/vote/",
+        pub.PublicVoteApi.as_view(),
+        name="public-vote",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("auth/", include("rest_framework.urls")),
+    # Anything else under /api/ answers in the API's error shape, in debug mode too.
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+]
+
+handler400 = "socialroom.views.bad_request"
+handler403 = "socialroom.views.permission_denied"
+handler404 = "socialroom.views.page_not_found"
+handler500 = "socialroom.views.server_error"

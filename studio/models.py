@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def new_overlay_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Station(models.Model):
+    """The organisation (a radio or TV station) whose crew runs sessions."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PRODUCER = "producer", _("Producer")
+    MODERATOR = "moderator", _("Moderator")
+    HOST = "host", _("Host")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(models.Model):
+    """A crew member of a station, with one role."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["station", "user"], name="one_membership_per_station")
+        ]
+        ordering = ["station", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.station}"
+
+
+class SessionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
+
+
+class ModerationMode(models.TextChoices):
+    PRE = "pre", _("Pre-moderated: questions wait for approval")
+    POST = "post", _("Post-moderated: questions are approved on arrival")
+
+
+class LiveSession(models.Model):
+    """One live guest session of a station: its audience questions, guests and on-air state."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    hashtags = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    status = models.CharField(
+        max_length=8, choices=SessionStatus.choices, default=SessionStatus.DRAFT
+    )
+    submissions_open = models.BooleanField(
+        default=True, help_text=_("Whether the audience may send questions while live.")
+    )
+    moderation_mode = models.CharField(
+        max_length=8, choices=ModerationMode.choices, default=ModerationMode.PRE
+    )
+    max_question_length = models.PositiveIntegerField(
+        default=280, validators=[MinValueValidator(20), MaxValueValidator(2000)]
+    )
+    overlay_key = models.CharField(max_length=64, default=new_overlay_key, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["station", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def accepts_questions(self) -> bool:
+        return self.status == SessionStatus.LIVE and self.submissions_open
+
+
+class Guest(models.Model):
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="guests")
+    name = models.CharField(max_length=120)
+    title = models.CharField(max_length=200, blank=True, help_text=_("Role or title on air."))
+    photo_url = models.URLField(blank=True)
+    bio = models.TextField(max_length=1000, blank=True)
+    handles = models.JSONField(
+        default=list, blank=True, help_text=_('Social handles, e.g. ["@guest"].')
+    )
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["session", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AsRunOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    CLEARED = "cleared", _("Cleared")
+    REPLACED = "replaced", _("Replaced by the next take")
+
+
+class AsRunEntry(models.Model):
+    """What was on air, from when to when, and who took it and ended it."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="as_run")
+    question = models.ForeignKey(
+        "questions.Question", on_delete=models.PROTECT, related_name="as_run"
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    taken_at = models.DateTimeField()
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=AsRunOutcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["session", "taken_at"]
+        verbose_name_plural = "as-run entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_as_run_entry_per_session",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} — question {self.question_id} at {self.taken_at:%H:%M:%S}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.taken_at).total_seconds()

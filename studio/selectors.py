@@ -1,0 +1,54 @@
+"""Reads of stations and sessions, always scoped to what the user's crew memberships allow."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from socialroom.errors import NotFound
+from studio.models import AsRunEntry, Guest, LiveSession, SessionStatus, Station
+from studio.roles import User
+
+
+def stations_for_user(user: User) -> QuerySet[Station]:
+    if not user.is_authenticated:
+        return Station.objects.none()
+    return Station.objects.filter(memberships__user=user)
+
+
+def sessions_for_user(user: User) -> QuerySet[LiveSession]:
+    if not user.is_authenticated:
+        return LiveSession.objects.none()
+    return LiveSession.objects.filter(station__memberships__user=user).select_related("station")
+
+
+def session_for_user(user: User, pk: int | str) -> LiveSession:
+    """The session if the user is crew of its station; NotFound otherwise, even if it exists."""
+    try:
+        return sessions_for_user(user).get(pk=int(pk))
+    except (LiveSession.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such session.") from exc
+
+
+def guest_for_user(user: User, pk: int | str) -> Guest:
+    try:
+        return Guest.objects.select_related("session").get(
+            pk=int(pk), session__station__memberships__user=user
+        )
+    except (Guest.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such guest.") from exc
+
+
+def public_session(slug: str) -> LiveSession:
+    """A session the audience may see: live or ended, never a draft."""
+    try:
+        return LiveSession.objects.select_related("station").get(
+            slug=slug, status__in=[SessionStatus.LIVE, SessionStatus.ENDED]
+        )
+    except LiveSession.DoesNotExist as exc:
+        raise NotFound("No such session.") from exc
+
+
+def as_run_for_session(session: LiveSession) -> QuerySet[AsRunEntry]:
+    return AsRunEntry.objects.filter(session=session).select_related(
+        "question", "taken_by", "ended_by"
+    )

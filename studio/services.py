@@ -1,0 +1,196 @@
+"""Writes to sessions and guests. Every function checks the actor's role first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
+from studio.models import (
+    Guest,
+    LiveSession,
+    ModerationMode,
+    SessionStatus,
+    Station,
+    new_overlay_key,
+)
+from studio.roles import Capability, User, require
+
+SESSION_TRANSITIONS: dict[str, set[str]] = {
+    SessionStatus.DRAFT: {SessionStatus.LIVE},
+    SessionStatus.LIVE: {SessionStatus.ENDED},
+    # Reopening an ended session undoes an "end" pressed too early.
+    SessionStatus.ENDED: {SessionStatus.LIVE},
+}
+
+SESSION_EDITABLE_FIELDS = {
+    "title",
+    "hashtags",
+    "language",
+    "submissions_open",
+    "moderation_mode",
+    "max_question_length",
+}
+
+
+def _clean_hashtags(hashtags: list[str] | tuple[str, ...]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in hashtags:
+        tag = str(tag).strip().lstrip("#")
+        if not tag or not all(c.isalnum() or c == "_" for c in tag) or len(tag) > 60:
+            raise ValidationFailed(
+                f"Invalid hashtag {tag!r}: letters, digits and _ only.", details={"hashtags": tag}
+            )
+        if tag.lower() not in (t.lower() for t in cleaned):
+            cleaned.append(tag)
+    return cleaned
+
+
+def _unique_slug(base: str) -> str:
+    base = slugify(base)[:70] or "session"
+    slug, n = base, 2
+    while LiveSession.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def session_create(
+    *,
+    actor: User,
+    station: Station,
+    title: str,
+    slug: str = "",
+    hashtags: list[str] | tuple[str, ...] = (),
+    language: str = "en",
+    moderation_mode: str = ModerationMode.PRE,
+    max_question_length: int = 280,
+    submissions_open: bool = True,
+) -> LiveSession:
+    """Create a draft session for the station. The slug is derived from the title when empty."""
+    require(actor, station, Capability.MANAGE)
+    title = title.strip()
+    if not title:
+        raise ValidationFailed("A session needs a title.", details={"title": "required"})
+    if slug:
+        slug = slugify(slug)
+        if LiveSession.objects.filter(slug=slug).exists():
+            raise Conflict(f"The address {slug!r} is taken.", code="slug_taken")
+    else:
+        slug = _unique_slug(title)
+    try:
+        with transaction.atomic():
+            return LiveSession.objects.create(
+                station=station,
+                title=title,
+                slug=slug,
+                hashtags=_clean_hashtags(hashtags),
+                language=language,
+                moderation_mode=moderation_mode,
+                max_question_length=max_question_length,
+                submissions_open=submissions_open,
+                created_by=actor,
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"The address {slug!r} is taken.", code="slug_taken") from exc
+
+
+def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveSession:
+    """Change a session's settings (not its status: see ``session_set_status``)."""
+    require(actor, session.station_id, Capability.MANAGE)
+    unknown = set(fields) - SESSION_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Cannot change {', '.join(sorted(unknown))} here.")
+    if "hashtags" in fields:
+        fields["hashtags"] = _clean_hashtags(fields["hashtags"])
+    if "title" in fields:
+        fields["title"] = fields["title"].strip()
+        if not fields["title"]:
+            raise ValidationFailed("A session needs a title.", details={"title": "required"})
+    for name, value in fields.items():
+        setattr(session, name, value)
+    session.save(update_fields=[*fields])
+    return session
+
+
+def session_set_status(*, actor: User, session: LiveSession, status: str) -> LiveSession:
+    """Move a session along draft → live → ended (or reopen an ended one)."""
+    require(actor, session.station_id, Capability.MANAGE)
+    with transaction.atomic():
+        session = LiveSession.objects.select_for_update().get(pk=session.pk)
+        if status not in SESSION_TRANSITIONS.get(session.status, set()):
+            raise InvalidTransition(
+                f"A {session.status} session cannot become {status}.",
+                details={"from": session.status, "to": status},
+            )
+        now = timezone.now()
+        session.status = status
+        if status == SessionStatus.LIVE and session.started_at is None:
+            session.started_at = now
+        if status == SessionStatus.ENDED:
+            session.ended_at = now
+        elif status == SessionStatus.LIVE:
+            session.ended_at = None
+        session.save(update_fields=["status", "started_at", "ended_at"])
+    return session
+
+
+def session_rotate_overlay_key(*, actor: User, session: LiveSession) -> LiveSession:
+    """Issue a new overlay key; graphics using the old one lose access at once."""
+    require(actor, session.station_id, Capability.MANAGE)
+    session.overlay_key = new_overlay_key()
+    session.save(update_fields=["overlay_key"])
+    return session
+
+
+GUEST_FIELDS = {"name", "title", "photo_url", "bio", "handles", "order"}
+
+
+def _clean_handles(handles: list[str]) -> list[str]:
+    cleaned = []
+    for handle in handles:
+        handle = str(handle).strip()
+        if not handle or len(handle) > 120:
+            raise ValidationFailed(f"Invalid handle {handle!r}.", details={"handles": handle})
+        cleaned.append(handle)
+    return cleaned
+
+
+def guest_create(*, actor: User, session: LiveSession, name: str, **fields: Any) -> Guest:
+    require(actor, session.station_id, Capability.MANAGE)
+    unknown = set(fields) - GUEST_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown guest fields: {', '.join(sorted(unknown))}.")
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("A guest needs a name.", details={"name": "required"})
+    if "handles" in fields:
+        fields["handles"] = _clean_handles(fields["handles"])
+    if "order" not in fields:
+        fields["order"] = session.guests.count()
+    return Guest.objects.create(session=session, name=name, **fields)
+
+
+def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
+    require(actor, guest.session.station_id, Capability.MANAGE)
+    unknown = set(fields) - GUEST_FIELDS
+    if unknown:
+        raise ValidationFailed(f"Unknown guest fields: {', '.join(sorted(unknown))}.")
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        if not fields["name"]:
+            raise ValidationFailed("A guest needs a name.", details={"name": "required"})
+    if "handles" in fields:
+        fields["handles"] = _clean_handles(fields["handles"])
+    for name, value in fields.items():
+        setattr(guest, name, value)
+    guest.save(update_fields=[*fields])
+    return guest
+
+
+def guest_delete(*, actor: User, guest: Guest) -> None:
+    """Remove a guest; questions aimed at them stay, aimed at nobody."""
+    require(actor, guest.session.station_id, Capability.MANAGE)
+    guest.delete()
