@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from questions.models import Author, Ban, ModerationLogEntry, Question, Vote
+from studio.admin import URL_FIELDS
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,6 +49,10 @@ class QuestionAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["session", "target_guest"]
 
+    def has_add_permission(self, request) -> bool:
+        # Questions arrive through the studio (audience, sources, crew), which logs them.
+        return False
+
     @admin.display(description="text")
     def short_text(self, obj: Question) -> str:
         return obj.text[:80]
@@ -55,6 +60,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["__str__", "platform", "handle", "created_at"]
     list_filter = ["platform"]
     search_fields = ["display_name", "handle"]

@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from questions import selectors, services
 from questions.filters import QuestionFilter
-from questions.models import QUESTION_TEXT_HARD_LIMIT, ModerationLogEntry, Question
+from questions.models import ModerationLogEntry, Question
 from questions.serializers import BanOutput, ModerationLogOutput, QuestionOutput
 from socialroom.api import validated
-from socialroom.errors import NotFound
+from socialroom.errors import NotFound, ValidationFailed
 from studio.models import Guest, LiveSession
 from studio.selectors import session_for_user
 
@@ -26,7 +26,7 @@ def _guest_of(session: LiveSession, guest_id: int | None) -> Guest | None:
         return None
     guest = Guest.objects.filter(pk=guest_id, session=session).first()
     if guest is None:
-        raise NotFound("That guest is not in this session.", code="unknown_guest")
+        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
     return guest
 
 
@@ -35,7 +35,7 @@ class QuestionListApi(ListAPIView):
 
     @extend_schema_serializer(component_name="QuestionCreateInput")
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(max_length=QUESTION_TEXT_HARD_LIMIT)
+        text = serializers.CharField()
         author_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
         guest = serializers.IntegerField(required=False, allow_null=True)
 
@@ -66,7 +66,7 @@ class QuestionListApi(ListAPIView):
 class QuestionDetailApi(APIView):
     @extend_schema_serializer(component_name="QuestionEditInput")
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(max_length=QUESTION_TEXT_HARD_LIMIT)
+        text = serializers.CharField()
 
     @extend_schema(responses=QuestionOutput)
     def get(self, request: Request, pk: int) -> Response:

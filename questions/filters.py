@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from questions.models import Question, QuestionStatus
+from socialroom.api import MAX_ID
 
 
 class QuestionFilter(django_filters.FilterSet):
@@ -14,7 +15,7 @@ class QuestionFilter(django_filters.FilterSet):
 
     status = django_filters.MultipleChoiceFilter(choices=QuestionStatus.choices)
     source = django_filters.CharFilter(method="filter_source")
-    guest = django_filters.NumberFilter(field_name="target_guest_id")
+    guest = django_filters.NumberFilter(field_name="target_guest_id", min_value=1, max_value=MAX_ID)
     starred = django_filters.BooleanFilter()
     q = django_filters.CharFilter(method="filter_text", max_length=200)
 

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from questions import selectors, services
-from questions.models import QUESTION_TEXT_HARD_LIMIT, Question
+from questions.models import Question, QuestionStatus
 from questions.serializers import PublicQuestionOutput
 from questions.services import AuthorInfo
 from questions.throttles import (
@@ -74,7 +74,7 @@ class PublicQuestionListApi(ListAPIView, _PublicApi):
 
     @extend_schema_serializer(component_name="PublicQuestionInput")
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(max_length=QUESTION_TEXT_HARD_LIMIT, trim_whitespace=False)
+        text = serializers.CharField(trim_whitespace=False)
         name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
         guest = serializers.IntegerField(required=False, allow_null=True, default=None)
 
@@ -115,8 +115,9 @@ class PublicQuestionListApi(ListAPIView, _PublicApi):
         data = validated(self.InputSerializer, request)
         identity = voter_for_request(request)
         key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 100:
-            raise ValidationFailed("Idempotency-Key is at most 100 characters.")
+        # Printable only: a NUL byte cannot even be stored in a PostgreSQL text column.
+        if len(key) > 100 or not key.isprintable():
+            raise ValidationFailed("Idempotency-Key is at most 100 printable characters.")
         guest = None
         if data["guest"] is not None:
             guest = Guest.objects.filter(pk=data["guest"], session=session).first()
@@ -137,7 +138,11 @@ class PublicQuestionListApi(ListAPIView, _PublicApi):
             target_guest=guest,
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-        return Response(PublicQuestionOutput(result.question).data, status=code)
+        body = PublicQuestionOutput(result.question).data
+        if body["status"] == QuestionStatus.REJECTED:
+            # A banned author is not told: telling them would only send them to a new identity.
+            body["status"] = QuestionStatus.PENDING
+        return Response(body, status=code)
 
 
 class VoteOutput(serializers.Serializer):

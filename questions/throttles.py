@@ -10,6 +10,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from questions.identity import opaque_id
 from questions.voters import voter_for_request
 
 
@@ -28,7 +29,9 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
 class _IpThrottle(_SettingsRateThrottle):
     def get_cache_key(self, request: Request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        # Keyed hash, so the cache (Redis may persist to disk) never holds a raw IP address.
+        ident = opaque_id(self.get_ident(request) or "", purpose="throttle-ip")
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class _VoterThrottle(_SettingsRateThrottle):

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from socialroom.errors import DomainError
+
+# The largest id SQLite and PostgreSQL store; a bigger one in a request is a 400, not a crash.
+MAX_ID = 2**63 - 1
 
 
 class Pagination(PageNumberPagination):
@@ -26,7 +30,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
 _DRF_CODES = {
+    RequestTooLarge: "too_large",
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "authentication_failed",
     exceptions.PermissionDenied: "permission_denied",
@@ -71,6 +82,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def validated(serializer_class: type[serializers.Serializer], request: Request, **kwargs) -> dict:
     """Validate the request body with ``serializer_class``; a 400 in the one error shape if not."""
-    serializer = serializer_class(data=request.data, **kwargs)
+    # DRF's JSON and form parsers read the whole stream without Django's size check, so the
+    # limit is enforced here, before anything is parsed. The API takes no file uploads.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None and length > limit:
+        raise RequestTooLarge(f"The request body is too large: at most {limit} bytes.")
+    try:
+        data = request.data
+    except RecursionError as exc:
+        # json.load gives up on deeply nested input with RecursionError, not ValueError.
+        raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+    serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

@@ -14,3 +14,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = "socialroom-test"  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    # One test database per run, so two runs on one server never drop each other's.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_socialroom_{os.getpid()}"}  # noqa: F405

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
+
+# A bare domain typed into a URL field (photo, avatar) is taken as https://.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class MembershipInline(admin.TabularInline):
@@ -29,6 +33,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 class GuestInline(admin.StackedInline):
     model = Guest
+    formfield_overrides = URL_FIELDS
     extra = 0
 
 
@@ -52,6 +57,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
 @admin.register(Guest)
 class GuestAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELDS
     list_display = ["name", "title", "session", "order"]
     list_filter = ["session__station"]
     search_fields = ["name", "title", "session__title"]

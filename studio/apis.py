@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from socialroom.api import MAX_ID
 from socialroom.api import validated as _valid
 from studio import selectors, services
 from studio.models import AsRunEntry, Guest, Membership, ModerationMode, SessionStatus, Station
@@ -55,7 +56,7 @@ class SessionListApi(ListAPIView):
 
     @extend_schema_serializer(component_name="SessionCreateInput")
     class InputSerializer(serializers.Serializer):
-        station = serializers.IntegerField()
+        station = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         title = serializers.CharField(max_length=200)
         slug = serializers.SlugField(max_length=80, required=False, allow_blank=True)
         hashtags = serializers.ListField(

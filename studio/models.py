@@ -133,7 +133,7 @@ class AsRunEntry(models.Model):
 
     session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="as_run")
     question = models.ForeignKey(
-        "questions.Question", on_delete=models.PROTECT, related_name="as_run"
+        "questions.Question", on_delete=models.CASCADE, related_name="as_run"
     )
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

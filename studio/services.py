@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from questions.services.onair import end_on_air
 from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
 from studio.models import (
+    AsRunOutcome,
     Guest,
     LiveSession,
     ModerationMode,
@@ -36,6 +39,15 @@ SESSION_EDITABLE_FIELDS = {
 }
 
 
+def _full_clean(obj: LiveSession | Guest) -> None:
+    """Hold the model's own limits (choices, lengths, ranges) for every caller, not only HTTP."""
+    try:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        fields = ", ".join(sorted(exc.message_dict))
+        raise ValidationFailed(f"Invalid {fields}.", details=exc.message_dict) from exc
+
+
 def _clean_hashtags(hashtags: list[str] | tuple[str, ...]) -> list[str]:
     cleaned: list[str] = []
     for tag in hashtags:
@@ -50,7 +62,7 @@ def _clean_hashtags(hashtags: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def _unique_slug(base: str) -> str:
-    base = slugify(base)[:70] or "session"
+    base = slugify(base)[:70].strip("-") or "session"
     slug, n = base, 2
     while LiveSession.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
@@ -76,13 +88,17 @@ def session_create(
         raise ValidationFailed("A session needs a title.", details={"title": "required"})
     if slug:
         slug = slugify(slug)
+        if not slug:
+            raise ValidationFailed(
+                "The address needs letters or digits.", details={"slug": "invalid"}
+            )
         if LiveSession.objects.filter(slug=slug).exists():
             raise Conflict(f"The address {slug!r} is taken.", code="slug_taken")
     else:
         slug = _unique_slug(title)
     try:
         with transaction.atomic():
-            return LiveSession.objects.create(
+            session = LiveSession(
                 station=station,
                 title=title,
                 slug=slug,
@@ -93,6 +109,9 @@ def session_create(
                 submissions_open=submissions_open,
                 created_by=actor,
             )
+            _full_clean(session)
+            session.save()
+            return session
     except IntegrityError as exc:
         raise Conflict(f"The address {slug!r} is taken.", code="slug_taken") from exc
 
@@ -111,6 +130,7 @@ def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveS
             raise ValidationFailed("A session needs a title.", details={"title": "required"})
     for name, value in fields.items():
         setattr(session, name, value)
+    _full_clean(session)
     session.save(update_fields=[*fields])
     return session
 
@@ -126,6 +146,11 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
                 details={"from": session.status, "to": status},
             )
         now = timezone.now()
+        if status == SessionStatus.ENDED:
+            # Nothing stays on air after the show: the question goes back to the queue.
+            end_on_air(
+                session=session, actor=actor, outcome=AsRunOutcome.CLEARED, reason="Session ended."
+            )
         session.status = status
         if status == SessionStatus.LIVE and session.started_at is None:
             session.started_at = now
@@ -170,7 +195,10 @@ def guest_create(*, actor: User, session: LiveSession, name: str, **fields: Any)
         fields["handles"] = _clean_handles(fields["handles"])
     if "order" not in fields:
         fields["order"] = session.guests.count()
-    return Guest.objects.create(session=session, name=name, **fields)
+    guest = Guest(session=session, name=name, **fields)
+    _full_clean(guest)
+    guest.save()
+    return guest
 
 
 def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
@@ -186,6 +214,7 @@ def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
         fields["handles"] = _clean_handles(fields["handles"])
     for name, value in fields.items():
         setattr(guest, name, value)
+    _full_clean(guest)
     guest.save(update_fields=[*fields])
     return guest
 

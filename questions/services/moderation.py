@@ -34,6 +34,9 @@ def _move(
         if to == S.APPROVED:
             question.approved_at = timezone.now()
             fields.append("approved_at")
+        if to in (S.APPROVED, S.PENDING) and question.answered_at is not None:
+            question.answered_at = None
+            fields.append("answered_at")
         question.save(update_fields=fields)
         log(
             question=question,
@@ -156,6 +159,8 @@ def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Que
         raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
     with transaction.atomic():
         question = lock_question(question)
+        if question.target_guest_id == (guest.pk if guest else None):
+            return question
         question.target_guest = guest
         question.save(update_fields=["target_guest", "updated_at"])
         log(

@@ -19,10 +19,14 @@ def _lock_session(session: LiveSession) -> LiveSession:
     return LiveSession.objects.select_for_update().get(pk=session.pk)
 
 
-def _end_on_air(
+def end_on_air(
     *, session: LiveSession, actor: User, outcome: str, reason: str = ""
 ) -> Question | None:
-    """Take the current on-air question off air; the caller holds the session lock."""
+    """Take the current on-air question off air; the caller holds the session's row lock.
+
+    ``cleared`` sends it back to the approved queue; ``answered`` and ``replaced`` mark it answered.
+    Returns the question that was on air, or None.
+    """
     current = Question.objects.select_for_update().filter(session=session, status=S.ON_AIR).first()
     if current is None:
         return None
@@ -67,7 +71,7 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
         if question.status == S.ON_AIR:
             return question
         check_transition(question, {S.APPROVED}, "take on air")
-        _end_on_air(
+        end_on_air(
             session=session,
             actor=actor,
             outcome=AsRunOutcome.REPLACED,
@@ -97,7 +101,7 @@ def session_clear_on_air(*, actor: User, session: LiveSession) -> Question | Non
     require(actor, session.station_id, Capability.ON_AIR)
     with transaction.atomic():
         session = _lock_session(session)
-        return _end_on_air(session=session, actor=actor, outcome=AsRunOutcome.CLEARED)
+        return end_on_air(session=session, actor=actor, outcome=AsRunOutcome.CLEARED)
 
 
 def question_mark_answered(*, actor: User, question: Question) -> Question:
@@ -108,7 +112,7 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
         question = lock_question(question)
         check_transition(question, {S.ON_AIR, S.APPROVED}, "mark answered")
         if question.status == S.ON_AIR:
-            _end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
+            end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
             question.refresh_from_db()
             return question
         question.status = S.ANSWERED

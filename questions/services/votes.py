@@ -31,10 +31,20 @@ def vote_cast(*, question: Question, voter: str) -> int:
     try:
         with transaction.atomic():
             Vote.objects.create(question=question, voter=voter)
-            Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") + 1)
+            _count(question, +1)
     except IntegrityError as exc:
         raise Conflict("You already voted for this question.", code="already_voted") from exc
     return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
+
+
+def _count(question: Question, delta: int) -> None:
+    # The status is checked again in the same statement as the count, so a question rejected
+    # since it was read takes no vote: the whole transaction rolls back.
+    updated = Question.objects.filter(pk=question.pk, status__in=VOTABLE_STATUSES).update(
+        vote_count=F("vote_count") + delta
+    )
+    if not updated:
+        raise Conflict("Only approved questions can be voted on.", code="not_votable")
 
 
 def vote_withdraw(*, question: Question, voter: str) -> int:
@@ -44,5 +54,5 @@ def vote_withdraw(*, question: Question, voter: str) -> int:
         deleted, _ = Vote.objects.filter(question=question, voter=voter).delete()
         if not deleted:
             raise NotFound("You have not voted for this question.", code="not_voted")
-        Question.objects.filter(pk=question.pk).update(vote_count=F("vote_count") - 1)
+        _count(question, -1)
     return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
