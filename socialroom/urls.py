@@ -10,6 +10,10 @@ from questions import public_apis as pub
 from socialroom.views import api_not_found
 from studio import apis as st
 
+admin.site.site_header = "Social Room studio"
+admin.site.site_title = "Social Room studio"
+admin.site.index_title = "Stations, sessions and questions"
+
 api = [
     path("stations/", st.StationListApi.as_view(), name="station-list"),
     path("sessions/", st.SessionListApi.as_view(), name="session-list"),

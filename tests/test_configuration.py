@@ -1,0 +1,70 @@
+"""The embedded default and the production path are chosen by the environment alone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+
+from socialroom.celery import app as celery_app
+
+REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def test_the_database_is_postgresql_exactly_when_database_url_says_so():
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    assert connection.vendor == expected
+
+
+def test_the_channel_layer_carries_a_message_to_a_group():
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("config-check", channel)
+    async_to_sync(layer.group_send)("config-check", {"type": "ping", "n": 1})
+    message = async_to_sync(layer.receive)(channel)
+    async_to_sync(layer.group_discard)("config-check", channel)
+    assert message == {"type": "ping", "n": 1}
+    expected = "RedisChannelLayer" if REDIS else "InMemoryChannelLayer"
+    assert type(layer).__name__ == expected
+
+
+def test_the_cache_is_shared_through_redis_exactly_when_redis_url_is_set():
+    caches["default"].set("config-check", 42)
+    assert caches["default"].get("config-check") == 42
+    expected = "RedisCache" if REDIS else "LocMemCache"
+    assert type(caches["default"]).__name__ == expected
+
+
+def test_celery_uses_redis_as_broker_when_set_and_runs_tasks_in_process_otherwise():
+    if REDIS:
+        assert celery_app.conf.broker_url == os.environ["REDIS_URL"]
+    else:
+        assert celery_app.conf.broker_url == "memory://"
+        assert celery_app.conf.task_always_eager is True
+    assert celery_app.conf.task_acks_late is True
+    assert celery_app.conf.task_reject_on_worker_lost is True
+
+
+def test_the_studio_starts_with_no_environment_at_all(tmp_path):
+    """Plain `manage.py check` in a clean environment: SQLite, in-memory layers, a generated key."""
+    env = {"PATH": os.environ["PATH"], "DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
