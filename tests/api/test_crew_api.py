@@ -8,17 +8,9 @@ from rest_framework.test import APIClient
 from questions.models import Question
 from studio.models import LiveSession
 from tests.factories import AuthorFactory, GuestFactory, LiveSessionFactory, QuestionFactory
+from tests.helpers import assert_error
 
 VOTER = "listener-token-0123456789"
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code, body
-    return body["error"]
 
 
 @pytest.fixture
@@ -75,7 +67,7 @@ def test_creating_a_session_with_a_slug_already_in_use_is_a_conflict(
         "/api/sessions/", {"station": station_a.pk, "title": "Copy", "slug": "live-a"}
     )
 
-    _error(response, 409, "slug_taken")
+    assert_error(response, 409, "slug_taken")
 
 
 @pytest.mark.parametrize("role", ["host_a", "viewer_a", "moderator_a"])
@@ -115,7 +107,7 @@ def test_a_session_setting_with_an_invalid_value_is_refused(producer, session_a)
         f"/api/sessions/{session_a.pk}/", {"max_question_length": 5}, format="json"
     )
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert "max_question_length" in error["details"]
     assert LiveSession.objects.get(pk=session_a.pk).max_question_length == 280
 
@@ -145,7 +137,7 @@ def test_an_illegal_session_transition_is_a_409_in_the_error_shape(
 
     response = producer.post(f"/api/sessions/{session.pk}/status/", {"status": target})
 
-    error = _error(response, 409, "invalid_transition")
+    error = assert_error(response, 409, "invalid_transition")
     assert error["details"] == {"from": start, "to": target}
     assert LiveSession.objects.get(pk=session.pk).status == start
 
@@ -153,7 +145,7 @@ def test_an_illegal_session_transition_is_a_409_in_the_error_shape(
 def test_an_unknown_session_status_is_a_400(producer, session_a):
     response = producer.post(f"/api/sessions/{session_a.pk}/status/", {"status": "paused"})
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert "status" in error["details"]
 
 
@@ -204,7 +196,7 @@ def test_a_guest_with_an_invalid_photo_url_is_refused(producer, session_a):
         f"/api/sessions/{session_a.pk}/guests/", {"name": "X", "photo_url": "not a url"}
     )
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert "photo_url" in error["details"]
 
 
@@ -214,7 +206,7 @@ def test_deleting_a_guest_leaves_their_questions_aimed_at_nobody(producer, sessi
     response = producer.delete(f"/api/guests/{guest.pk}/")
 
     assert response.status_code == 204
-    _error(producer.get(f"/api/guests/{guest.pk}/"), 404, "not_found")
+    assert_error(producer.get(f"/api/guests/{guest.pk}/"), 404, "not_found")
     shown = producer.get(f"/api/questions/{question.pk}/").json()
     assert shown["target_guest"] is None
 
@@ -334,7 +326,7 @@ def test_the_question_list_searches_text_and_author_names(
 def test_an_invalid_question_filter_is_a_400(producer, session_a, query):
     response = producer.get(f"/api/sessions/{session_a.pk}/questions/?{query}")
 
-    _error(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
 
 
 def test_the_question_list_is_paginated_newest_first(producer, session_a):
@@ -392,7 +384,7 @@ def test_a_question_by_hand_aimed_at_a_guest_of_another_session_is_refused(
         f"/api/sessions/{session_a.pk}/questions/", {"text": "Hi?", "guest": stranger.pk}
     )
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert error["details"] == {"guest": "unknown"}
     assert not Question.objects.filter(text="Hi?").exists()
 
@@ -409,7 +401,7 @@ def test_a_question_by_hand_aimed_at_a_guest_of_another_session_is_refused(
 def test_a_question_by_hand_with_a_wrong_type_is_a_400(moderator, session_a, body):
     response = moderator.post(f"/api/sessions/{session_a.pk}/questions/", body, format="json")
 
-    _error(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
     assert not Question.objects.exists()
 
 
@@ -418,7 +410,7 @@ def test_a_question_by_hand_longer_than_the_session_allows_is_too_long(moderator
         f"/api/sessions/{session_a.pk}/questions/", {"text": "x" * 281}, format="json"
     )
 
-    error = _error(response, 400, "too_long")
+    error = assert_error(response, 400, "too_long")
     assert error["details"]["max_length"] == 280
 
 
@@ -439,7 +431,7 @@ def test_a_question_on_air_cannot_be_edited(moderator, session_a):
 
     response = moderator.patch(f"/api/questions/{question.pk}/", {"text": "Changed"})
 
-    _error(response, 409, "invalid_transition")
+    assert_error(response, 409, "invalid_transition")
     assert Question.objects.get(pk=question.pk).text == question.text
 
 
@@ -496,7 +488,7 @@ def test_a_question_is_aimed_at_a_guest_and_then_at_nobody(moderator, pending_qu
 def test_aiming_without_saying_at_whom_is_a_400(moderator, pending_question):
     response = moderator.post(f"/api/questions/{pending_question.pk}/aim/", {}, format="json")
 
-    _error(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
 
 
 @pytest.mark.parametrize(
@@ -516,7 +508,7 @@ def test_an_illegal_moderation_action_is_a_409_and_changes_nothing(
 
     response = producer.post(f"/api/questions/{question.pk}/{action}/", {}, format="json")
 
-    error = _error(response, 409, "invalid_transition")
+    error = assert_error(response, 409, "invalid_transition")
     assert error["details"]["status"] == start
     assert Question.objects.get(pk=question.pk).status == start
 
@@ -580,7 +572,7 @@ def test_clearing_an_empty_screen_is_harmless(host, session_a):
 def test_a_pending_question_cannot_go_on_air(host, session_a, pending_question):
     response = host.post(f"/api/sessions/{session_a.pk}/on-air/", {"question": pending_question.pk})
 
-    _error(response, 409, "invalid_transition")
+    assert_error(response, 409, "invalid_transition")
     assert host.get(f"/api/sessions/{session_a.pk}/on-air/").json()["on_air"] is None
 
 
@@ -589,7 +581,7 @@ def test_a_question_of_another_session_cannot_go_on_air(host, station_a, session
 
     response = host.post(f"/api/sessions/{session_a.pk}/on-air/", {"question": other.pk})
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
     assert Question.objects.get(pk=other.pk).status == "approved"
 
 
@@ -599,7 +591,7 @@ def test_a_session_that_is_not_live_cannot_put_questions_on_air(host, station_a)
 
     response = host.post(f"/api/sessions/{draft.pk}/on-air/", {"question": question.pk})
 
-    _error(response, 409, "session_not_live")
+    assert_error(response, 409, "session_not_live")
 
 
 def test_the_as_run_log_records_what_aired_who_took_it_and_how_it_ended(
@@ -723,7 +715,7 @@ def test_lifting_a_ban_lets_the_authors_questions_through_again(moderator, sessi
     assert deleted.status_code == 204
     assert moderator.get("/api/bans/").json()["count"] == 0
     assert moderator.get(f"/api/questions/{after.json()['id']}/").json()["status"] == "pending"
-    _error(moderator.delete(f"/api/bans/{ban['id']}/"), 404, "not_found")
+    assert_error(moderator.delete(f"/api/bans/{ban['id']}/"), 404, "not_found")
 
 
 def test_the_ban_list_shows_the_stations_bans_with_their_authors(
@@ -746,7 +738,7 @@ def test_banning_the_same_author_twice_is_a_conflict(moderator, session_a):
 
     response = moderator.post("/api/bans/", {"question": two.pk})
 
-    _error(response, 409, "already_banned")
+    assert_error(response, 409, "already_banned")
     assert moderator.get("/api/bans/").json()["count"] == 1
 
 
@@ -757,7 +749,7 @@ def test_a_question_without_a_known_author_cannot_be_banned(moderator, session_a
 
     response = moderator.post("/api/bans/", {"question": question.pk})
 
-    _error(response, 409, "no_author")
+    assert_error(response, 409, "no_author")
 
 
 # Malformed requests -------------------------------------------------------------------------
@@ -771,7 +763,7 @@ def test_malformed_json_is_a_400_malformed(producer, session_a):
         content_type="application/json",
     )
 
-    _error(response, 400, "malformed")
+    assert_error(response, 400, "malformed")
 
 
 def test_a_json_list_instead_of_an_object_is_a_400_invalid(producer, session_a):
@@ -779,7 +771,7 @@ def test_a_json_list_instead_of_an_object_is_a_400_invalid(producer, session_a):
         f"/api/sessions/{session_a.pk}/guests/", [{"name": "Claire"}], format="json"
     )
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert "non_field_errors" in error["details"]
     assert session_a.guests.count() == 1
 
@@ -800,7 +792,7 @@ def test_a_field_of_the_wrong_type_is_a_400(producer, session_a, path, body):
 
     response = method(path.format(s=session_a.pk), body, format="json")
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert set(error["details"]) == set(body) - {"name"}
 
 
@@ -820,7 +812,7 @@ TOO_BIG = 10**20  # larger than any id SQLite or PostgreSQL can store
 def test_an_id_too_large_for_the_database_is_a_400(producer, session_a, method, path, body):
     response = getattr(producer, method)(path.format(s=session_a.pk), body, format="json")
 
-    _error(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
 
 
 @pytest.mark.parametrize(
@@ -841,7 +833,7 @@ def test_an_object_with_an_id_too_large_for_the_database_is_not_found(
 
     response = getattr(producer, method)(url, body, format="json")
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -858,7 +850,7 @@ def test_a_guest_id_too_large_for_the_database_is_an_unknown_guest(
 
     response = producer.post(url, body, format="json")
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert error["details"] == {"guest": "unknown"}
 
 
@@ -870,7 +862,7 @@ def test_deeply_nested_json_to_a_crew_endpoint_is_a_400_malformed(producer, sess
         content_type="application/json",
     )
 
-    _error(response, 400, "malformed")
+    assert_error(response, 400, "malformed")
 
 
 def test_an_aim_at_a_guest_that_is_not_a_number_is_a_400(producer, pending_question):
@@ -878,7 +870,7 @@ def test_an_aim_at_a_guest_that_is_not_a_number_is_a_400(producer, pending_quest
         f"/api/questions/{pending_question.pk}/aim/", {"guest": "abc"}, format="json"
     )
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert "guest" in error["details"]
 
 
@@ -887,13 +879,13 @@ def test_an_unsupported_content_type_is_a_415(producer, session_a):
         "POST", f"/api/sessions/{session_a.pk}/guests/", b"name=X", content_type="text/plain"
     )
 
-    _error(response, 415, "unsupported_media_type")
+    assert_error(response, 415, "unsupported_media_type")
 
 
 def test_a_method_an_endpoint_does_not_have_is_a_405(producer, session_a):
     response = producer.put(f"/api/sessions/{session_a.pk}/", {"title": "X"}, format="json")
 
-    _error(response, 405, "method_not_allowed")
+    assert_error(response, 405, "method_not_allowed")
 
 
 @pytest.mark.parametrize(
@@ -902,7 +894,7 @@ def test_a_method_an_endpoint_does_not_have_is_a_405(producer, session_a):
 def test_an_unknown_api_path_is_a_404_in_the_error_shape(producer, path):
     response = producer.get(path)
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
     assert response["Content-Type"] == "application/json"
 
 
@@ -911,10 +903,10 @@ def test_a_write_to_an_unknown_api_path_is_a_404_even_without_a_csrf_token():
 
     response = client.post("/api/nothing-here/", {"a": 1}, format="json")
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
 
 
 def test_a_page_past_the_end_is_a_404_in_the_error_shape(producer, session_a):
     response = producer.get(f"/api/sessions/{session_a.pk}/questions/", {"page": 9})
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")

@@ -20,6 +20,7 @@ from questions.models import Ban, ModerationLogEntry, Question
 from socialroom import urls as root_urls
 from studio.models import AsRunEntry, Guest, LiveSession
 from tests.factories import QuestionFactory
+from tests.helpers import assert_error
 
 VIEW, MODERATE, BAN, ON_AIR, MANAGE = "view", "moderate", "ban", "on_air", "manage"
 
@@ -117,17 +118,6 @@ def _call(client: APIClient, endpoint: Endpoint, ids: dict[str, int]):
     return method(endpoint.url(ids), endpoint.data(ids), format="json")
 
 
-def _assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
-
-
 def _state() -> tuple:
     """Everything a crew write can change, to show that a refused write changed nothing."""
     return (
@@ -170,7 +160,7 @@ def test_an_anonymous_caller_gets_401_and_changes_nothing(api, world, endpoint):
 
     response = _call(api, endpoint, world)
 
-    _assert_error(response, 401, "not_authenticated")
+    assert_error(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Token")
     assert _state() == before
 
@@ -184,7 +174,7 @@ def test_crew_of_another_station_gets_the_same_404_as_for_an_object_that_does_no
 
     response = _call(client, endpoint, world)
 
-    error = _assert_error(response, 404, "not_found")
+    error = assert_error(response, 404, "not_found")
     assert _state() == before
     missing = _call(client, endpoint, dict.fromkeys(world, 987654))
     assert missing.status_code == 404
@@ -233,7 +223,7 @@ def test_each_role_may_call_exactly_the_endpoints_its_capabilities_allow(
         if endpoint.method != "GET":
             assert _state() != before, "an allowed write changed nothing"
     else:
-        error = _assert_error(response, 403, "permission_denied")
+        error = assert_error(response, 403, "permission_denied")
         assert error["details"] == {"role": role, "needs": endpoint.capability}
         assert _state() == before
 
@@ -304,7 +294,7 @@ def test_a_browser_write_without_the_csrf_token_is_refused_in_the_error_shape(br
         f"/api/sessions/{session_a.pk}/guests/", {"name": "Claire Morel"}, format="json"
     )
 
-    error = _assert_error(response, 403, "permission_denied")
+    error = assert_error(response, 403, "permission_denied")
     assert "CSRF" in error["message"]
     assert not session_a.guests.filter(name="Claire Morel").exists()
 
@@ -333,7 +323,7 @@ def test_a_browser_write_with_a_wrong_csrf_token_is_refused(browser, session_a):
         HTTP_X_CSRFTOKEN="x" * 64,
     )
 
-    _assert_error(response, 403, "permission_denied")
+    assert_error(response, 403, "permission_denied")
 
 
 def test_a_token_in_the_authorization_header_authenticates_without_csrf(producer_a, session_a):
@@ -360,7 +350,7 @@ def test_a_token_carries_its_users_role(host_a, session_a):
         f"/api/sessions/{session_a.pk}/guests/", {"name": "Claire Morel"}, format="json"
     )
 
-    error = _assert_error(response, 403, "permission_denied")
+    error = assert_error(response, 403, "permission_denied")
     assert error["details"]["role"] == "host"
 
 
@@ -370,4 +360,4 @@ def test_an_unknown_token_is_refused_with_401(station_a):
 
     response = client.get("/api/stations/")
 
-    _assert_error(response, 401, "authentication_failed")
+    assert_error(response, 401, "authentication_failed")

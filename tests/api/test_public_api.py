@@ -15,19 +15,11 @@ from rest_framework.test import APIClient
 
 from questions.models import Question, Vote
 from tests.factories import GuestFactory, LiveSessionFactory, QuestionFactory
+from tests.helpers import assert_error
 
 ASK = "/api/public/sessions/live-a/questions/"
 TOKEN = "audience-token-0123456789abcdef"
 OTHER_TOKEN = "another-audience-token-987654"
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code, body
-    return body["error"]
 
 
 def _vote_url(question) -> str:
@@ -86,11 +78,11 @@ def test_a_draft_session_does_not_exist_for_the_audience(api, station_a, path):
 
     response = api.get(f"/api/public/sessions/not-yet/{path}")
 
-    _error(response, 404, "not_found")
+    assert_error(response, 404, "not_found")
 
 
 def test_an_unknown_session_is_a_404(api, session_a):
-    _error(api.get("/api/public/sessions/nope/"), 404, "not_found")
+    assert_error(api.get("/api/public/sessions/nope/"), 404, "not_found")
 
 
 # Asking -------------------------------------------------------------------------------------
@@ -136,7 +128,7 @@ def test_a_question_with_a_name_and_a_guest_shows_both(api, session_a):
 def test_a_question_aimed_at_an_unknown_guest_is_a_400(api, session_a, guest):
     response = api.post(ASK, {"text": "For whom?", "guest": guest}, format="json")
 
-    _error(response, 400, "invalid")
+    assert_error(response, 400, "invalid")
     assert not Question.objects.exists()
 
 
@@ -145,14 +137,14 @@ def test_a_question_aimed_at_a_guest_of_another_session_is_a_400(api, session_a,
 
     response = api.post(ASK, {"text": "For whom?", "guest": stranger.pk}, format="json")
 
-    error = _error(response, 400, "invalid")
+    error = assert_error(response, 400, "invalid")
     assert error["details"] == {"guest": "unknown"}
 
 
 def test_a_question_longer_than_the_session_allows_is_too_long(api, session_a):
     response = _ask(api, "x" * 281)
 
-    error = _error(response, 400, "too_long")
+    error = assert_error(response, 400, "too_long")
     assert error["details"]["max_length"] == 280
     assert not Question.objects.exists()
 
@@ -163,12 +155,12 @@ def test_a_question_of_exactly_the_allowed_length_is_accepted(api, session_a):
 
 @pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b"])
 def test_an_empty_question_is_a_400(api, session_a, text):
-    _error(_ask(api, text), 400, "invalid")
+    assert_error(_ask(api, text), 400, "invalid")
     assert not Question.objects.exists()
 
 
 def test_a_question_without_text_is_a_400(api, session_a):
-    error = _error(api.post(ASK, {"name": "Camille"}, format="json"), 400, "invalid")
+    error = assert_error(api.post(ASK, {"name": "Camille"}, format="json"), 400, "invalid")
     assert "text" in error["details"]
 
 
@@ -176,7 +168,7 @@ def test_a_session_that_has_ended_takes_no_questions(api, session_a):
     session_a.status = "ended"
     session_a.save()
 
-    _error(_ask(api), 409, "session_closed")
+    assert_error(_ask(api), 409, "session_closed")
     assert not Question.objects.exists()
 
 
@@ -184,7 +176,7 @@ def test_a_live_session_with_submissions_closed_takes_no_questions(api, session_
     session_a.submissions_open = False
     session_a.save()
 
-    _error(_ask(api), 409, "session_closed")
+    assert_error(_ask(api), 409, "session_closed")
 
 
 def test_the_public_endpoints_need_no_csrf_token(session_a, approved_question):
@@ -213,7 +205,7 @@ def test_the_same_idempotency_key_with_a_different_text_is_a_conflict(api, sessi
 
     response = _ask(api, "Second text?", key="retry-1")
 
-    error = _error(response, 409, "idempotency_key_reused")
+    error = assert_error(response, 409, "idempotency_key_reused")
     assert error["details"] == {"question": first.json()["id"]}
     assert Question.objects.count() == 1
 
@@ -235,13 +227,13 @@ def test_without_an_idempotency_key_each_submission_is_a_new_question(api, sessi
 
 
 def test_an_idempotency_key_longer_than_100_characters_is_a_400(api, session_a):
-    _error(_ask(api, key="k" * 101), 400, "invalid")
+    assert_error(_ask(api, key="k" * 101), 400, "invalid")
     assert not Question.objects.exists()
 
 
 @pytest.mark.parametrize("key", ["nul\x00byte", "bell\x07", "tab\tinside"])
 def test_an_idempotency_key_with_control_characters_is_a_400(api, session_a, key):
-    _error(_ask(api, key=key), 400, "invalid")
+    assert_error(_ask(api, key=key), 400, "invalid")
     assert not Question.objects.exists()
 
 
@@ -291,7 +283,7 @@ def test_a_malformed_voter_token_header_is_a_400(api, session_a, approved_questi
     voted = api.post(_vote_url(approved_question), HTTP_X_VOTER_TOKEN=token)
 
     for response in (listed, asked, voted):
-        error = _error(response, 400, "invalid")
+        error = assert_error(response, 400, "invalid")
         assert "voter_token" in error["details"]
     assert not Question.objects.exclude(pk=approved_question.pk).exists()
     assert not Vote.objects.exists()
@@ -375,12 +367,12 @@ def test_a_second_vote_by_the_same_voter_is_a_conflict(api, session_a, approved_
 
     response = api.post(_vote_url(approved_question), **_voter(TOKEN))
 
-    _error(response, 409, "already_voted")
+    assert_error(response, 409, "already_voted")
     assert Question.objects.get(pk=approved_question.pk).vote_count == 1
 
 
 def test_taking_back_a_vote_never_cast_is_a_404(api, session_a, approved_question):
-    _error(api.delete(_vote_url(approved_question), **_voter(TOKEN)), 404, "not_voted")
+    assert_error(api.delete(_vote_url(approved_question), **_voter(TOKEN)), 404, "not_voted")
     assert Question.objects.get(pk=approved_question.pk).vote_count == 0
 
 
@@ -388,14 +380,14 @@ def test_taking_back_a_vote_never_cast_is_a_404(api, session_a, approved_questio
 def test_a_question_the_audience_cannot_see_cannot_be_voted_on(api, session_a, status):
     question = QuestionFactory(session=session_a, status=status)
 
-    _error(api.post(_vote_url(question), **_voter(TOKEN)), 404, "not_found")
+    assert_error(api.post(_vote_url(question), **_voter(TOKEN)), 404, "not_found")
     assert not Vote.objects.exists()
 
 
 def test_an_answered_question_takes_no_more_votes(api, session_a):
     question = QuestionFactory(session=session_a, status="answered")
 
-    _error(api.post(_vote_url(question), **_voter(TOKEN)), 409, "not_votable")
+    assert_error(api.post(_vote_url(question), **_voter(TOKEN)), 409, "not_votable")
 
 
 def test_a_question_of_another_session_cannot_be_voted_on_through_this_one(
@@ -403,14 +395,14 @@ def test_a_question_of_another_session_cannot_be_voted_on_through_this_one(
 ):
     theirs = QuestionFactory(session=session_b, status="approved")
 
-    _error(api.post(f"{ASK}{theirs.pk}/vote/", **_voter(TOKEN)), 404, "not_found")
+    assert_error(api.post(f"{ASK}{theirs.pk}/vote/", **_voter(TOKEN)), 404, "not_found")
 
 
 def test_voting_closes_when_the_session_ends(api, session_a, approved_question):
     session_a.status = "ended"
     session_a.save()
 
-    _error(api.post(_vote_url(approved_question), **_voter(TOKEN)), 409, "session_closed")
+    assert_error(api.post(_vote_url(approved_question), **_voter(TOKEN)), 409, "session_closed")
 
 
 def test_a_stored_vote_holds_a_keyed_hash_never_the_token(api, session_a, approved_question):
@@ -481,7 +473,7 @@ def test_a_voter_asking_too_often_is_throttled_and_told_when_to_retry(api, sessi
         someone_else = _ask(api, "My first?", token=OTHER_TOKEN)
 
     assert accepted == [201, 201, 201]
-    error = _error(refused, 429, "throttled")
+    error = assert_error(refused, 429, "throttled")
     assert 1 <= error["details"]["retry_after_seconds"] <= 60
     assert int(refused["Retry-After"]) == error["details"]["retry_after_seconds"]
     assert someone_else.status_code == 201
@@ -504,8 +496,8 @@ def test_one_ip_asking_too_often_is_throttled_whatever_voter_token_it_sends(api,
         other_ip = _ask(api, token="yet-another-voter-token-2", REMOTE_ADDR="192.0.2.50")
 
     assert accepted == [201, 201, 201]
-    _error(refused, 429, "throttled")
-    _error(no_token, 429, "throttled")
+    assert_error(refused, 429, "throttled")
+    assert_error(no_token, 429, "throttled")
     assert other_ip.status_code == 201
 
 
@@ -585,7 +577,7 @@ def test_votes_are_throttled_per_ip(api, session_a, approved_question):
 def test_deeply_nested_json_is_a_400_malformed(api, session_a, body):
     response = api.generic("POST", ASK, body, content_type="application/json")
 
-    _error(response, 400, "malformed")
+    assert_error(response, 400, "malformed")
     assert not Question.objects.exists()
 
 
@@ -595,7 +587,7 @@ def test_a_json_body_bigger_than_the_upload_limit_is_refused(api, session_a):
 
     response = api.generic("POST", ASK, body, content_type="application/json")
 
-    error = _error(response, 413, "too_large")
+    error = assert_error(response, 413, "too_large")
     assert str(limit) in error["message"]
     assert not Question.objects.exists()
 
@@ -605,7 +597,7 @@ def test_a_json_body_bigger_than_the_upload_limit_is_refused(api, session_a):
 def test_a_body_of_any_format_bigger_than_the_upload_limit_is_refused(api, session_a, fmt):
     response = api.post(ASK, {"text": "Hello?", "padding": "x" * 4000}, format=fmt)
 
-    _error(response, 413, "too_large")
+    assert_error(response, 413, "too_large")
     assert not Question.objects.exists()
 
 
@@ -618,7 +610,7 @@ def test_a_form_body_bigger_than_the_upload_limit_is_refused(api, session_a):
         content_type="application/x-www-form-urlencoded",
     )
 
-    _error(response, 413, "too_large")
+    assert_error(response, 413, "too_large")
     assert not Question.objects.exists()
 
 
@@ -637,5 +629,5 @@ def test_a_crew_body_bigger_than_the_upload_limit_is_refused(api_as, producer_a,
         format="json",
     )
 
-    _error(response, 413, "too_large")
+    assert_error(response, 413, "too_large")
     assert session_a.guests.count() == 1
