@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
@@ -82,20 +81,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def validated(serializer_class: type[serializers.Serializer], request: Request, **kwargs) -> dict:
     """Validate the request body with ``serializer_class``; a 400 in the one error shape if not."""
-    # DRF's JSON and form parsers read the whole stream without Django's size check, so the
-    # limit is enforced here, before anything is parsed. The API takes no file uploads.
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if limit is not None and length > limit:
-        raise RequestTooLarge(f"The request body is too large: at most {limit} bytes.")
-    try:
-        data = request.data
-    except RecursionError as exc:
-        # json.load gives up on deeply nested input with RecursionError, not ValueError.
-        raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
-    serializer = serializer_class(data=data, **kwargs)
+    serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
