@@ -88,6 +88,11 @@ class Question(models.Model):
     )
     starred = models.BooleanField(default=False)
     vote_count = models.PositiveIntegerField(default=0)
+    hold_position = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("A place held in the ranked queue (1 = first), whatever the votes do."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +153,7 @@ class ModerationAction(models.TextChoices):
     STAR = "star", _("Starred")
     UNSTAR = "unstar", _("Unstarred")
     AIM = "aim", _("Aimed at a guest")
+    HOLD = "hold", _("Place held in the queue")
     ARCHIVE = "archive", _("Archived")
     TAKE = "take", _("Taken on air")
     CLEAR = "clear", _("Cleared from air")

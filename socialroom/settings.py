@@ -121,6 +121,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Real-time streams (see docs/realtime.md).
+EVENT_HEARTBEAT_SECONDS = env.float("EVENT_HEARTBEAT_SECONDS", default=2.0)
+EVENT_REPLAY_SECONDS = env.int("EVENT_REPLAY_SECONDS", default=300)
+EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=2000)
+EVENT_PRUNE_EVERY = 100
+VOTES_COALESCE_SECONDS = env.float("VOTES_COALESCE_SECONDS", default=0.25)
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)

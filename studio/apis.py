@@ -93,6 +93,10 @@ class SessionDetailApi(APIView):
         language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
         moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
         max_question_length = serializers.IntegerField(min_value=20, max_value=2000, required=False)
+        rank_prior = serializers.FloatField(min_value=0.0, max_value=100.0, required=False)
+        rank_half_life_minutes = serializers.IntegerField(
+            min_value=0, max_value=1440, required=False
+        )
         submissions_open = serializers.BooleanField(required=False)
 
     @extend_schema(responses=SessionWithKeyOutput)

@@ -85,6 +85,19 @@ class LiveSession(models.Model):
         default=280, validators=[MinValueValidator(20), MaxValueValidator(2000)]
     )
     overlay_key = models.CharField(max_length=64, default=new_overlay_key, unique=True)
+    rank_prior = models.FloatField(
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        help_text=_("Ranking: what a question with no votes is worth, so new ones can compete."),
+    )
+    rank_half_life_minutes = models.PositiveIntegerField(
+        default=10,
+        validators=[MaxValueValidator(1440)],
+        help_text=_(
+            "Ranking: minutes after approval at which a question's score has halved; 0 turns "
+            "time decay off."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -164,3 +177,46 @@ class AsRunEntry(models.Model):
         if self.ended_at is None:
             return None
         return (self.ended_at - self.taken_at).total_seconds()
+
+
+class EventStream(models.Model):
+    """The head of one of a session's event streams: its last sequence number.
+
+    A session has three streams: ``crew`` (everything), ``public`` (what the audience may see)
+    and ``overlay`` (on-air state only). The row is locked while an event is appended, so the
+    sequence rises by one per event whichever server process writes it.
+    """
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="streams")
+    stream = models.CharField(max_length=16)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "stream"], name="one_head_per_stream")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.stream} at {self.last_seq}"
+
+
+class EventLogEntry(models.Model):
+    """One event of a stream, kept a few minutes so that reconnecting clients can replay."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="+")
+    stream = models.CharField(max_length=16)
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=32)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "stream", "seq"], name="one_event_per_stream_seq"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.stream} #{self.seq} {self.type}"

@@ -68,3 +68,15 @@ def require(user: User | None, station: Station | int, capability: Capability) -
             details={"role": role, "needs": capability.value},
         )
     return role
+
+
+def require_any(user: User | None, station: Station | int, *capabilities: Capability) -> str:
+    """Like ``require``, for an action that any one of several capabilities allows."""
+    role = require(user, station, Capability.VIEW)
+    if not any(cap in ROLE_CAPABILITIES[role] for cap in capabilities):
+        raise NotAllowed(
+            f"Your role ({role}) does not allow you to "
+            f"{' or '.join(_CAPABILITY_WORDS[c] for c in capabilities)}.",
+            details={"role": role, "needs": [c.value for c in capabilities]},
+        )
+    return role

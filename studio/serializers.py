@@ -44,6 +44,8 @@ class SessionOutput(serializers.ModelSerializer):
             "accepts_questions",
             "moderation_mode",
             "max_question_length",
+            "rank_prior",
+            "rank_half_life_minutes",
             "created_at",
             "started_at",
             "ended_at",

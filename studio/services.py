@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from questions.live import publish_guests, publish_on_air, publish_session
 from questions.services.onair import end_on_air
+from studio import events
 from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
 from studio.models import (
     AsRunOutcome,
@@ -36,6 +38,8 @@ SESSION_EDITABLE_FIELDS = {
     "submissions_open",
     "moderation_mode",
     "max_question_length",
+    "rank_prior",
+    "rank_half_life_minutes",
 }
 
 
@@ -131,7 +135,9 @@ def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveS
     for name, value in fields.items():
         setattr(session, name, value)
     _full_clean(session)
-    session.save(update_fields=[*fields])
+    with transaction.atomic():
+        session.save(update_fields=[*fields])
+        publish_session(session)
     return session
 
 
@@ -148,9 +154,11 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
         now = timezone.now()
         if status == SessionStatus.ENDED:
             # Nothing stays on air after the show: the question goes back to the queue.
-            end_on_air(
+            cleared = end_on_air(
                 session=session, actor=actor, outcome=AsRunOutcome.CLEARED, reason="Session ended."
             )
+            if cleared is not None:
+                publish_on_air(session.pk)
         session.status = status
         if status == SessionStatus.LIVE and session.started_at is None:
             session.started_at = now
@@ -159,14 +167,18 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
         elif status == SessionStatus.LIVE:
             session.ended_at = None
         session.save(update_fields=["status", "started_at", "ended_at"])
+        publish_session(session)
     return session
 
 
 def session_rotate_overlay_key(*, actor: User, session: LiveSession) -> LiveSession:
     """Issue a new overlay key; graphics using the old one lose access at once."""
     require(actor, session.station_id, Capability.MANAGE)
-    session.overlay_key = new_overlay_key()
-    session.save(update_fields=["overlay_key"])
+    with transaction.atomic():
+        session.overlay_key = new_overlay_key()
+        session.save(update_fields=["overlay_key"])
+        # Overlay sockets opened with the old key are closed.
+        events.send_control(session.pk, events.OVERLAY, "key_rotated")
     return session
 
 
@@ -197,7 +209,9 @@ def guest_create(*, actor: User, session: LiveSession, name: str, **fields: Any)
         fields["order"] = session.guests.count()
     guest = Guest(session=session, name=name, **fields)
     _full_clean(guest)
-    guest.save()
+    with transaction.atomic():
+        guest.save()
+        publish_guests(session.pk)
     return guest
 
 
@@ -215,11 +229,16 @@ def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
     for name, value in fields.items():
         setattr(guest, name, value)
     _full_clean(guest)
-    guest.save(update_fields=[*fields])
+    with transaction.atomic():
+        guest.save(update_fields=[*fields])
+        publish_guests(guest.session_id)
     return guest
 
 
 def guest_delete(*, actor: User, guest: Guest) -> None:
     """Remove a guest; questions aimed at them stay, aimed at nobody."""
     require(actor, guest.session.station_id, Capability.MANAGE)
-    guest.delete()
+    session_id = guest.session_id
+    with transaction.atomic():
+        guest.delete()
+        publish_guests(session_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from questions.models import ModerationAction, Question, QuestionStatus
+from questions.live import publish_question
+from questions.models import PUBLIC_STATUSES, ModerationAction, Question, QuestionStatus
 from questions.services.common import check_transition, lock_question, log
 from questions.text import normalise_text
 from socialroom.errors import ValidationFailed
 from studio.models import Guest
-from studio.roles import Capability, User, require
+from studio.roles import Capability, User, require, require_any
 
 S = QuestionStatus
 
@@ -47,6 +48,7 @@ def _move(
             to_status=to,
             reason=reason,
         )
+        publish_question(question, was_public=before in PUBLIC_STATUSES)
     return question
 
 
@@ -130,6 +132,7 @@ def question_edit(*, actor: User, question: Question, text: str) -> Question:
             to_status=question.status,
             details={"text": text},
         )
+        publish_question(question, was_public=before in PUBLIC_STATUSES)
     return question
 
 
@@ -149,6 +152,7 @@ def question_star(*, actor: User, question: Question, starred: bool = True) -> Q
             from_status=question.status,
             to_status=question.status,
         )
+        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
     return question
 
 
@@ -172,4 +176,38 @@ def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Que
             to_status=question.status,
             details={"guest": guest.pk if guest else None},
         )
+        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
+    return question
+
+
+MAX_HOLD_POSITION = 50
+
+
+def question_hold(*, actor: User, question: Question, position: int | None) -> Question:
+    """Hold an approved question at a place in the ranked queue (1 = first), or let it go
+    (``position=None``) so that votes place it again. Hosts and moderators may do this."""
+    require_any(actor, question.session.station_id, Capability.ON_AIR, Capability.MODERATE)
+    if position is not None and not 1 <= position <= MAX_HOLD_POSITION:
+        raise ValidationFailed(
+            f"A held place is between 1 and {MAX_HOLD_POSITION}.",
+            details={"position": "out_of_range"},
+        )
+    with transaction.atomic():
+        question = lock_question(question)
+        if position is not None:
+            check_transition(question, {S.APPROVED}, "hold the place of")
+        if question.hold_position == position:
+            return question
+        question.hold_position = position
+        question.save(update_fields=["hold_position", "updated_at"])
+        log(
+            question=question,
+            session_id=question.session_id,
+            actor=actor,
+            action=ModerationAction.HOLD,
+            from_status=question.status,
+            to_status=question.status,
+            details={"position": position},
+        )
+        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
     return question

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from questions.live import publish_on_air, publish_question
 from questions.models import ModerationAction, Question, QuestionStatus
 from questions.services.common import check_transition, lock_question, log
 from socialroom.errors import Conflict, NotFound
@@ -52,6 +53,7 @@ def end_on_air(
         to_status=to,
         reason=reason,
     )
+    publish_question(current, was_public=True)
     return current
 
 
@@ -78,7 +80,8 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
             reason="Replaced by the next take.",
         )
         question.status = S.ON_AIR
-        question.save(update_fields=["status", "updated_at"])
+        question.hold_position = None
+        question.save(update_fields=["status", "hold_position", "updated_at"])
         AsRunEntry.objects.create(
             session=session, question=question, taken_by=actor, taken_at=timezone.now()
         )
@@ -90,6 +93,10 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
             from_status=S.APPROVED,
             to_status=S.ON_AIR,
         )
+        publish_question(question, was_public=True)
+        # One on-air event for the whole change: the overlay goes from the old question
+        # straight to the new one, never through an empty screen.
+        publish_on_air(session.pk)
     return question
 
 
@@ -101,7 +108,10 @@ def session_clear_on_air(*, actor: User, session: LiveSession) -> Question | Non
     require(actor, session.station_id, Capability.ON_AIR)
     with transaction.atomic():
         session = _lock_session(session)
-        return end_on_air(session=session, actor=actor, outcome=AsRunOutcome.CLEARED)
+        cleared = end_on_air(session=session, actor=actor, outcome=AsRunOutcome.CLEARED)
+        if cleared is not None:
+            publish_on_air(session.pk)
+        return cleared
 
 
 def question_mark_answered(*, actor: User, question: Question) -> Question:
@@ -113,6 +123,7 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
         check_transition(question, {S.ON_AIR, S.APPROVED}, "mark answered")
         if question.status == S.ON_AIR:
             end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
+            publish_on_air(session.pk)
             question.refresh_from_db()
             return question
         question.status = S.ANSWERED
@@ -126,4 +137,5 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
             from_status=S.APPROVED,
             to_status=S.ANSWERED,
         )
+        publish_question(question, was_public=True)
     return question

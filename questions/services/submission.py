@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from questions.live import publish_question
 from questions.models import (
     Author,
     Ban,
@@ -162,6 +163,7 @@ def question_submit(
                 to_status=status,
                 reason="Author is banned by the station." if banned else "",
             )
+            publish_question(question, was_public=False)
     except IntegrityError:
         # A concurrent request with the same message id won the race: answer with its question.
         if external_id:

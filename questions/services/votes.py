@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from questions.live import votes_changed
 from questions.models import VOTABLE_STATUSES, Question, Vote
 from socialroom.errors import Conflict, NotFound
 from studio.models import SessionStatus
@@ -32,9 +33,15 @@ def vote_cast(*, question: Question, voter: str) -> int:
         with transaction.atomic():
             Vote.objects.create(question=question, voter=voter)
             _count(question, +1)
+            _announce(question)
     except IntegrityError as exc:
         raise Conflict("You already voted for this question.", code="already_voted") from exc
     return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
+
+
+def _announce(question: Question) -> None:
+    session_id, question_id = question.session_id, question.pk
+    transaction.on_commit(lambda: votes_changed(session_id, question_id))
 
 
 def _count(question: Question, delta: int) -> None:
@@ -55,4 +62,5 @@ def vote_withdraw(*, question: Question, voter: str) -> int:
         if not deleted:
             raise NotFound("You have not voted for this question.", code="not_voted")
         _count(question, -1)
+        _announce(question)
     return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)

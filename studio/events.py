@@ -1,0 +1,260 @@
+"""The event streams of live sessions: appended inside the writer's transaction, sent after commit.
+
+Each session has three streams, each with its own gap-free sequence number:
+
+- ``crew``: everything the console shows (every event is on this stream);
+- ``public``: what the audience may see (approved questions, votes, on air, guests);
+- ``overlay``: the on-air state only.
+
+``emit`` appends an event to the streams it names, in the caller's transaction, and sends it to
+the stream's channel-layer group once that transaction commits. Because the stream's head row is
+locked while the event is appended, sequence numbers follow commit order even with several server
+processes, and a change that rolls back is never announced.
+
+Lock order: call ``emit`` after every other row lock of the transaction. The ``crew`` head is
+always locked first, which makes it the one per-session lock for events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from studio.models import EventLogEntry, EventStream
+
+logger = logging.getLogger(__name__)
+
+CREW = "crew"
+PUBLIC = "public"
+OVERLAY = "overlay"
+STREAMS = (CREW, PUBLIC, OVERLAY)
+
+# Group message type: Channels calls the consumer method ``stream_event``.
+GROUP_MESSAGE_TYPE = "stream.event"
+CONTROL_MESSAGE_TYPE = "stream.control"
+
+
+def group_name(session_id: int, stream: str) -> str:
+    return f"session.{session_id}.{stream}"
+
+
+def head_cache_key(session_id: int, stream: str) -> str:
+    return f"events:head:{session_id}:{stream}"
+
+
+def _next_seq(session_id: int, stream: str) -> int:
+    updated = EventStream.objects.filter(session_id=session_id, stream=stream).update(
+        last_seq=F("last_seq") + 1
+    )
+    if not updated:
+        # First event of this stream: create its head. A concurrent creator makes get_or_create
+        # read the other's row, then the update below takes its lock.
+        with transaction.atomic():
+            EventStream.objects.get_or_create(session_id=session_id, stream=stream)
+        EventStream.objects.filter(session_id=session_id, stream=stream).update(
+            last_seq=F("last_seq") + 1
+        )
+    return EventStream.objects.values_list("last_seq", flat=True).get(
+        session_id=session_id, stream=stream
+    )
+
+
+def emit(
+    session_id: int,
+    type: str,
+    *,
+    crew: dict[str, Any],
+    public: dict[str, Any] | None = None,
+    overlay: dict[str, Any] | None = None,
+) -> None:
+    """Append one event to the session's streams; it is sent to sockets after commit.
+
+    ``crew`` is required: the crew stream carries every event. ``public`` and ``overlay`` are the
+    event's data as that audience may see it, or None when the event is not for them. Must be
+    called inside ``transaction.atomic``, after the transaction's other row locks.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("events.emit must be called inside transaction.atomic")
+    messages = []
+    for stream, data in ((CREW, crew), (PUBLIC, public), (OVERLAY, overlay)):
+        if data is None:
+            continue
+        seq = _next_seq(session_id, stream)
+        EventLogEntry.objects.create(
+            session_id=session_id, stream=stream, seq=seq, type=type, data=data
+        )
+        if seq % settings.EVENT_PRUNE_EVERY == 0:
+            prune(session_id, stream, seq)
+        messages.append((session_id, stream, {"seq": seq, "type": type, "data": data}))
+    transaction.on_commit(lambda: send(messages))
+
+
+def prune(session_id: int, stream: str, head: int) -> None:
+    """Keep the replay log bounded: the last minutes, and at most EVENT_REPLAY_MAX events."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EVENT_REPLAY_SECONDS)
+    EventLogEntry.objects.filter(session_id=session_id, stream=stream).filter(
+        seq__lte=head - settings.EVENT_REPLAY_MAX
+    ).delete()
+    EventLogEntry.objects.filter(
+        session_id=session_id, stream=stream, created_at__lt=cutoff
+    ).delete()
+
+
+def send(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """Send committed events to their groups. A failure is logged: clients catch up by replay."""
+    if not messages:
+        return
+    heads = {head_cache_key(sid, stream): msg["seq"] for sid, stream, msg in messages}
+    try:
+        cache.set_many(heads, timeout=settings.EVENT_REPLAY_SECONDS)
+    except Exception:  # a cache outage must not undo a committed change
+        logger.exception("could not record event stream heads")
+    try:
+        async_to_sync(_send_all)(messages)
+    except Exception:
+        logger.exception("could not send %d events to the channel layer", len(messages))
+
+
+async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    for session_id, stream, msg in messages:
+        await layer.group_send(group_name(session_id, stream), {"type": GROUP_MESSAGE_TYPE, **msg})
+
+
+def send_control(session_id: int, stream: str, action: str) -> None:
+    """A message to the stream's sockets that is not an event (e.g. the overlay key changed)."""
+
+    def _send() -> None:
+        try:
+            async_to_sync(get_channel_layer().group_send)(
+                group_name(session_id, stream), {"type": CONTROL_MESSAGE_TYPE, "action": action}
+            )
+        except Exception:
+            logger.exception("could not send control message %s", action)
+
+    transaction.on_commit(_send)
+
+
+def stream_head(session_id: int, stream: str) -> int:
+    return (
+        EventStream.objects.filter(session_id=session_id, stream=stream)
+        .values_list("last_seq", flat=True)
+        .first()
+        or 0
+    )
+
+
+def replay(session_id: int, stream: str, after: int, limit: int) -> list[dict[str, Any]] | None:
+    """Events after ``after``, in order, or None when the log no longer holds all of them."""
+    head = stream_head(session_id, stream)
+    if after > head:
+        return None  # the client comes from another life of this session's stream
+    if after == head:
+        return []
+    if head - after > limit:
+        return None
+    rows = list(
+        EventLogEntry.objects.filter(session_id=session_id, stream=stream, seq__gt=after)
+        .order_by("seq")
+        .values("seq", "type", "data")[: head - after]
+    )
+    if len(rows) != head - after or (rows and rows[0]["seq"] != after + 1):
+        return None
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Coalescing: vote-driven updates go out a few times a second per session, not once per vote.
+
+
+class Coalescer:
+    """Collects ids per session and calls ``flush(session_id, ids)`` at most every ``delay``.
+
+    Inside a server process, the flush is scheduled on the process's event loop (the one serving
+    sockets). Elsewhere (a management command, a worker, a synchronous test), there is no loop to
+    wait on, so it flushes at once.
+    """
+
+    def __init__(self, flush: Callable[[int, set[int]], None], delay: float) -> None:
+        self._flush = flush
+        self.delay = delay
+        self._lock = threading.Lock()
+        self._pending: dict[int, set[int]] = {}
+        self._scheduled: set[int] = set()
+
+    def add(self, session_id: int, ids: Iterable[int]) -> None:
+        loop = _loop()
+        with self._lock:
+            self._pending.setdefault(session_id, set()).update(ids)
+            if loop is None:
+                ids_now = self._pending.pop(session_id)
+                self._scheduled.discard(session_id)
+            elif session_id in self._scheduled:
+                return
+            else:
+                self._scheduled.add(session_id)
+                ids_now = None
+        if loop is None:
+            self._run(session_id, ids_now)
+            return
+        try:
+            loop.call_soon_threadsafe(self._arm, loop, session_id)
+        except RuntimeError:  # the loop closed meanwhile
+            with self._lock:
+                self._scheduled.discard(session_id)
+                ids_now = self._pending.pop(session_id, set())
+            self._run(session_id, ids_now)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, session_id: int) -> None:
+        loop.call_later(self.delay, lambda: loop.create_task(self._flush_async(session_id)))
+
+    async def _flush_async(self, session_id: int) -> None:
+        with self._lock:
+            self._scheduled.discard(session_id)
+            ids = self._pending.pop(session_id, set())
+        await database_sync_to_async(self._run)(session_id, ids)
+
+    def _run(self, session_id: int, ids: set[int]) -> None:
+        if not ids:
+            return
+        try:
+            self._flush(session_id, ids)
+        except Exception:
+            logger.exception("coalesced flush failed for session %s", session_id)
+
+
+_bound_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _loop() -> asyncio.AbstractEventLoop | None:
+    loop = _bound_loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+class BindEventLoop:
+    """ASGI wrapper that remembers the server's event loop, where coalesced flushes run."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        global _bound_loop
+        loop = asyncio.get_running_loop()
+        if _bound_loop is not loop:
+            _bound_loop = loop
+        return await self.app(scope, receive, send)
