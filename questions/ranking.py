@@ -1,6 +1,6 @@
 """The host's ranked queue: votes with time decay, starred first, held places kept.
 
-    score = (votes + prior) × 0.5 ^ (minutes since approval / half_life)
+    score = (votes + prior) * 0.5 ^ (minutes since approval / half_life)
 
 ``prior`` and ``half_life`` are per-session settings (``rank_prior``, ``rank_half_life_minutes``;
 a half-life of 0 turns decay off). Order: starred before the rest, then score (highest first),

@@ -11,8 +11,8 @@ from django.utils.text import slugify
 
 from questions.live import publish_guests, publish_on_air, publish_session
 from questions.services.onair import end_on_air
-from studio import events
 from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
+from studio import events
 from studio.models import (
     AsRunOutcome,
     Guest,
