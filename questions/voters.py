@@ -47,6 +47,11 @@ def voter_for_request(request: Request) -> VoterIdentity:
     return identity
 
 
+def voter_from_token(token: str) -> str | None:
+    """The stored voter id for a token (e.g. the cookie sent with a websocket), or None."""
+    return voter_id(token) if token and _TOKEN_RE.match(token) else None
+
+
 def remember_voter(request: Request, response: Response) -> Response:
     identity = getattr(request, _ATTR, None)
     if identity is not None and identity.is_new:

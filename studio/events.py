@@ -131,7 +131,15 @@ def send(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
 async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     for session_id, stream, msg in messages:
-        await layer.group_send(group_name(session_id, stream), {"type": GROUP_MESSAGE_TYPE, **msg})
+        await layer.group_send(
+            group_name(session_id, stream),
+            {
+                "type": GROUP_MESSAGE_TYPE,
+                "seq": msg["seq"],
+                "event": msg["type"],
+                "data": msg["data"],
+            },
+        )
 
 
 def send_control(session_id: int, stream: str, action: str) -> None:

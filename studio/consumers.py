@@ -1,0 +1,398 @@
+"""The three live sockets: console (crew), overlay (graphics, by key) and audience (public).
+
+Each socket follows one session stream (see studio/events.py and docs/realtime.md): the client
+says ``hello`` with the last ``seq`` it saw, gets the missing events or a snapshot, then every
+event in order, and a heartbeat every few seconds. Commands on the console go through the same
+services and permission checks as HTTP. Consumers hold no business logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from questions import live
+from questions.voters import COOKIE as VOTER_COOKIE
+from questions.voters import voter_from_token
+from socialroom.errors import DomainError
+from studio import events
+from studio.commands import COMMANDS, run_command
+from studio.models import LiveSession, SessionStatus
+from studio.roles import ROLE_CAPABILITIES, station_role
+
+logger = logging.getLogger(__name__)
+
+# Close codes a client must not retry blindly (see docs/realtime.md).
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+# Client frames allowed per second before they are refused (a burst of twice as many is allowed).
+FRAMES_PER_SECOND = 20
+MAX_CLIENT_ID_LENGTH = 64
+
+
+def _same_key(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+
+
+class Denied(Exception):
+    def __init__(self, close_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.close_code, self.code, self.message = close_code, code, message
+
+
+class StreamConsumer(AsyncWebsocketConsumer):
+    stream: str = ""
+
+    # --- connection ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.session: LiveSession | None = None
+        self.ready = False
+        self.last_sent = 0
+        self.lag_ticks = 0
+        self.heartbeat_task: asyncio.Task | None = None
+        self.send_lock = asyncio.Lock()
+        self.allowance = float(FRAMES_PER_SECOND * 2)
+        self.allowance_at = time.monotonic()
+        try:
+            self.session = await self.authenticate()
+        except Denied as denied:
+            # Accept, say why, then close: a browser cannot read the reason of a refused handshake.
+            await self.accept()
+            await self.send_frame("error", {"code": denied.code, "message": denied.message})
+            await self.close(code=denied.close_code)
+            return
+        self.group = events.group_name(self.session.pk, self.stream)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.heartbeat_task = asyncio.create_task(self.heartbeat())
+
+    async def disconnect(self, code: int) -> None:
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+        if self.session is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def authenticate(self) -> LiveSession:
+        raise NotImplementedError
+
+    async def build_snapshot(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # --- frames to the client ----------------------------------------------------------------
+
+    async def send_frame(self, type: str, data: dict[str, Any], seq: int | None = None) -> None:
+        await self.send(text_data=json.dumps({"seq": seq, "type": type, "data": data}))
+
+    async def send_error(
+        self,
+        code: str,
+        message: str,
+        *,
+        id: str | int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        await self.send_frame(
+            "error", {"id": id, "code": code, "message": message, "details": details or {}}
+        )
+
+    # --- frames from the client --------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session is None:
+            return
+        if not self.take_allowance():
+            await self.send_error("rate_limited", "Too many messages: slow down.")
+            return
+        if bytes_data is not None:
+            await self.send_error("unsupported", "Send JSON text frames, not binary ones.")
+            return
+        text = text_data or ""
+        if len(text) > settings.WS_MAX_FRAME_BYTES or (
+            len(text.encode("utf-8", "surrogatepass")) > settings.WS_MAX_FRAME_BYTES
+        ):
+            await self.send_error(
+                "too_large",
+                f"Messages are limited to {settings.WS_MAX_FRAME_BYTES} bytes.",
+                details={"max_bytes": settings.WS_MAX_FRAME_BYTES},
+            )
+            return
+        try:
+            message = json.loads(text)
+        except (ValueError, RecursionError):
+            await self.send_error("malformed", "The message is not valid JSON.")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error("malformed", 'A message is an object with a "type".')
+            return
+        client_id = message.get("id")
+        if client_id is not None and not (
+            (isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID_LENGTH)
+            or (isinstance(client_id, int) and not isinstance(client_id, bool))
+        ):
+            await self.send_error(
+                "malformed", f'"id" is a string of at most {MAX_CLIENT_ID_LENGTH} characters.'
+            )
+            return
+        data = message.get("data", {})
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            await self.send_error("malformed", '"data" must be an object.', id=client_id)
+            return
+        type_ = message["type"]
+        if type_ in ("hello", "resync"):
+            await self.on_hello(client_id, data if type_ == "hello" else {"seq": None})
+            return
+        await self.on_message(type_, client_id, data)
+
+    async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
+        await self.send_error(
+            "unknown_type",
+            f"Unknown message type {type_[:40]!r}: this socket accepts hello and resync.",
+            id=client_id,
+        )
+
+    def take_allowance(self) -> bool:
+        now = time.monotonic()
+        self.allowance = min(
+            FRAMES_PER_SECOND * 2.0,
+            self.allowance + (now - self.allowance_at) * FRAMES_PER_SECOND,
+        )
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
+
+    # --- the stream ---------------------------------------------------------------------------
+
+    async def on_hello(self, client_id: Any, data: dict[str, Any]) -> None:
+        seq = data.get("seq")
+        if seq is not None and (
+            not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63
+        ):
+            await self.send_error(
+                "malformed", '"seq" is the last sequence number you saw, or null.', id=client_id
+            )
+            return
+        async with self.send_lock:
+            await self.sync_from(seq)
+            self.ready = True
+            await self.send_heartbeat()
+
+    async def sync_from(self, seq: int | None) -> None:
+        """Send the events after ``seq`` from the replay log, or a snapshot if it cannot."""
+        replayed = None
+        if seq is not None:
+            replayed = await database_sync_to_async(events.replay)(
+                self.session.pk, self.stream, seq, settings.EVENT_REPLAY_MAX
+            )
+        if replayed is None:
+            snapshot = await self.build_snapshot()
+            self.last_sent = snapshot["seq"]
+            await self.send_frame("snapshot", snapshot["data"], seq=snapshot["seq"])
+            return
+        self.last_sent = seq
+        for event in replayed:
+            await self.send_frame(event["type"], event["data"], seq=event["seq"])
+            self.last_sent = event["seq"]
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        """An event of this socket's stream, from the channel layer."""
+        if not self.ready:
+            return  # the client's hello will bring it from the log
+        async with self.send_lock:
+            seq = message["seq"]
+            if seq <= self.last_sent:
+                return
+            if seq > self.last_sent + 1:
+                # An earlier event has not reached this process yet (or was dropped): the log
+                # has it, because events are committed before they are sent.
+                await self.sync_from(self.last_sent)
+                return
+            await self.send_frame(message["event"], message["data"], seq=seq)
+            self.last_sent = seq
+
+    async def stream_control(self, message: dict[str, Any]) -> None:
+        pass
+
+    async def heartbeat(self) -> None:
+        interval = settings.EVENT_HEARTBEAT_SECONDS
+        beats = 0
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                if not self.ready:
+                    continue
+                beats += 1
+                if beats % 15 == 0 and not await self.still_allowed():
+                    return
+                async with self.send_lock:
+                    await self.check_lag()
+                    await self.send_heartbeat()
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the socket closed under us
+            logger.debug("heartbeat stopped", exc_info=True)
+
+    async def check_lag(self) -> None:
+        """Catch up from the log if the stream's head stayed ahead of this socket for two beats
+        (a message the channel layer dropped, or one that is very late)."""
+        try:
+            head = await cache.aget(events.head_cache_key(self.session.pk, self.stream))
+        except Exception:
+            return
+        if head is not None and head > self.last_sent:
+            self.lag_ticks += 1
+            if self.lag_ticks >= 2:
+                self.lag_ticks = 0
+                await self.sync_from(self.last_sent)
+        else:
+            self.lag_ticks = 0
+
+    async def send_heartbeat(self) -> None:
+        await self.send_frame(
+            "heartbeat",
+            {
+                "time": timezone.now().isoformat(),
+                "interval": settings.EVENT_HEARTBEAT_SECONDS,
+            },
+            seq=self.last_sent,
+        )
+
+    async def still_allowed(self) -> bool:
+        return True
+
+
+class ConsoleConsumer(StreamConsumer):
+    """Crew only: session login, origin checked, the crew member's own station, per role."""
+
+    stream = events.CREW
+
+    async def authenticate(self) -> LiveSession:
+        self.user = await get_user(self.scope)
+        if not self.user.is_authenticated:
+            raise Denied(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Log in to use the console.")
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        session, role = await database_sync_to_async(self._session_and_role)(slug)
+        if session is None or role is None:
+            raise Denied(CLOSE_NOT_FOUND, "not_found", "No such session.")
+        self.role = role
+        return session
+
+    def _session_and_role(self, slug: str) -> tuple[LiveSession | None, str | None]:
+        session = LiveSession.objects.filter(slug=slug).first()
+        if session is None:
+            return None, None
+        return session, station_role(self.user, session.station_id)
+
+    async def still_allowed(self) -> bool:
+        role = await database_sync_to_async(station_role)(self.user, self.session.station_id)
+        if role is None:
+            await self.send_error("forbidden", "You are no longer crew of this station.")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        self.role = role
+        return True
+
+    async def build_snapshot(self) -> dict[str, Any]:
+        snapshot = await database_sync_to_async(live.console_snapshot)(self.session)
+        capabilities = sorted(c.value for c in ROLE_CAPABILITIES[self.role])
+        snapshot["data"]["me"] = {
+            "username": self.user.get_username(),
+            "role": self.role,
+            "capabilities": capabilities,
+        }
+        return snapshot
+
+    async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
+        if type_ not in COMMANDS:
+            await self.send_error(
+                "unknown_type",
+                f"Unknown message type {type_[:40]!r}.",
+                id=client_id,
+                details={"accepted": ["hello", "resync", *sorted(COMMANDS)]},
+            )
+            return
+        try:
+            result = await database_sync_to_async(run_command)(
+                type_, user=self.user, session=self.session, data=data
+            )
+        except DomainError as exc:
+            await self.send_error(exc.code, exc.message, id=client_id, details=exc.details)
+            return
+        await self.send_frame("ack", {"id": client_id, "action": type_, **result})
+
+
+class OverlayConsumer(StreamConsumer):
+    """Graphics: read-only, authenticated by the session's overlay key; on-air state only."""
+
+    stream = events.OVERLAY
+
+    async def authenticate(self) -> LiveSession:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.key = (query.get("key") or [""])[0]
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        session = await database_sync_to_async(LiveSession.objects.filter(slug=slug).first)()
+        if session is None or not _same_key(self.key, session.overlay_key):
+            # The same answer for an unknown session and a wrong key.
+            raise Denied(CLOSE_NOT_AUTHENTICATED, "bad_key", "Unknown session or overlay key.")
+        return session
+
+    async def build_snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(live.overlay_snapshot)(self.session)
+
+    async def stream_control(self, message: dict[str, Any]) -> None:
+        if message.get("action") == "key_rotated":
+            await self.still_allowed()
+
+    async def still_allowed(self) -> bool:
+        key = await database_sync_to_async(
+            LiveSession.objects.filter(pk=self.session.pk)
+            .values_list("overlay_key", flat=True)
+            .first
+        )()
+        if key is None or not hmac.compare_digest(
+            self.key.encode("utf-8", "replace"), key.encode()
+        ):
+            await self.send_error("bad_key", "The overlay key was changed.")
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return False
+        return True
+
+
+class AudienceConsumer(StreamConsumer):
+    """Public: approved questions with their votes, and what is on air."""
+
+    stream = events.PUBLIC
+
+    async def authenticate(self) -> LiveSession:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        session = await database_sync_to_async(
+            LiveSession.objects.filter(
+                slug=slug, status__in=[SessionStatus.LIVE, SessionStatus.ENDED]
+            ).first
+        )()
+        if session is None:
+            raise Denied(CLOSE_NOT_FOUND, "not_found", "No such session.")
+        token = self.scope.get("cookies", {}).get(VOTER_COOKIE, "")
+        self.voter = voter_from_token(token)
+        return session
+
+    async def build_snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(live.audience_snapshot)(self.session, self.voter)
