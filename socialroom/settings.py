@@ -39,6 +39,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "socialroom.urls"
@@ -147,8 +149,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Password of the demo logins that `make run` seeds; generated and kept in DATA_DIR when empty.
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
-LOGIN_URL = "/api/auth/login/"
-LOGIN_REDIRECT_URL = "/api/docs/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/studio/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -214,6 +217,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy on every page: scripts only from this site, never inline. The overlay
+# page tightens styles too (studio/pages.py). Untrusted text reaches pages only as text.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)

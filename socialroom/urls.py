@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from questions import apis as q
+from questions import pages as audience_pages
 from questions import public_apis as pub
 from socialroom.views import api_not_found
 from studio import apis as st
+from studio import feeds
+from studio import pages as studio_pages
 
 admin.site.site_header = "Social Room studio"
 admin.site.site_title = "Social Room studio"
@@ -56,14 +60,30 @@ api = [
         name="public-vote",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("auth/", include("rest_framework.urls")),
     # Anything else under /api/ answers in the API's error shape, in debug mode too.
     re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("", RedirectView.as_view(url="/studio/", permanent=False)),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="studio/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("studio/", studio_pages.home, name="studio-home"),
+    path("studio/<slug:slug>/console/", studio_pages.console, name="console"),
+    path("overlay/<slug:slug>/", studio_pages.overlay, name="overlay"),
+    path("s/<slug:slug>/", audience_pages.audience, name="audience"),
+    path("feeds/<slug:slug>/on-air.<str:fmt>", feeds.on_air, name="feed-on-air"),
+    path("feeds/<slug:slug>/queue.<str:fmt>", feeds.queue, name="feed-queue"),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

@@ -52,3 +52,10 @@ def as_run_for_session(session: LiveSession) -> QuerySet[AsRunEntry]:
     return AsRunEntry.objects.filter(session=session).select_related(
         "question", "taken_by", "ended_by"
     )
+
+
+def session_for_user_by_slug(user: User, slug: str) -> LiveSession:
+    try:
+        return sessions_for_user(user).get(slug=slug)
+    except LiveSession.DoesNotExist as exc:
+        raise NotFound("No such session.") from exc
