@@ -19,9 +19,13 @@ class Command(BaseCommand):
                 [
                     "",
                     "Social Room studio is starting.",
+                    f"  Log in           {base}/login/",
+                    f"  Host console     {base}/studio/{demo.session.slug}/console/",
+                    f"  Overlay (OBS)    {base}/overlay/{demo.session.slug}/"
+                    f"?key={demo.session.overlay_key}",
+                    f"  Audience page    {base}/s/{demo.session.slug}/",
                     f"  Admin            {base}/admin/",
                     f"  API docs         {base}/api/docs/",
-                    f"  Audience API     {base}/api/public/sessions/{demo.session.slug}/questions/",
                     f"  Producer login   {demo.producer} / {demo.password}",
                     f"  Host login       {demo.host} / {demo.password}",
                     "",
