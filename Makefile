@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv migrate seed clean
+.PHONY: run test lint format venv migrate seed messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After changing translatable strings: update the French catalogues, translate, then compile.
+# Both .po and .mo files are kept in the repository, so running the studio needs no gettext.
+messages: venv
+	cd studio && ../$(BIN)/python ../manage.py makemessages -l fr
+	cd questions && ../$(BIN)/python ../manage.py makemessages -l fr
+	cd studio && ../$(BIN)/python ../manage.py compilemessages
+	cd questions && ../$(BIN)/python ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -82,13 +83,18 @@ class LiveStudio:
             "DJANGO_SETTINGS_MODULE": "socialroom.settings",
             "PYTHONUNBUFFERED": "1",
         }
+        if os.environ.get("REDIS_URL"):
+            # A Redis database of its own: its groups never meet the test process's.
+            self.env["REDIS_URL"] = urlsplit(os.environ["REDIS_URL"])._replace(path="/15").geturl()
         self.database: str | None = None
         base_url = os.environ.get("DATABASE_URL", "")
         if base_url.startswith(("postgres://", "postgresql://")):
             self.database = f"sr_browser_{os.getpid()}"
             self._postgres(base_url, f'DROP DATABASE IF EXISTS "{self.database}"')
             self._postgres(base_url, f'CREATE DATABASE "{self.database}"')
-            self.env["DATABASE_URL"] = base_url.rsplit("/", 1)[0] + "/" + self.database
+            self.env["DATABASE_URL"] = (
+                urlsplit(base_url)._replace(path="/" + self.database).geturl()
+            )
             self.base_url = base_url
 
     @staticmethod
@@ -203,9 +209,11 @@ class PageErrors:
         page.on("pageerror", lambda exc: self.messages.append(f"pageerror: {exc}"))
         page.on(
             "console",
-            lambda msg: self.messages.append(f"console.{msg.type}: {msg.text}")
-            if msg.type == "error"
-            else None,
+            lambda msg: (
+                self.messages.append(f"console.{msg.type}: {msg.text}")
+                if msg.type == "error"
+                else None
+            ),
         )
 
 
