@@ -123,7 +123,7 @@ class LiveStudio:
 
     def shell(self, code: str) -> str:
         """Run Python in the studio's database (e.g. while the server is down)."""
-        return self.manage("shell", "-c", code)
+        return self.manage("shell", "--verbosity", "0", "-c", code)
 
     def start(self) -> None:
         log = open(self.data_dir / "daphne.log", "ab")  # noqa: SIM115 - closed with the process
@@ -241,7 +241,8 @@ def new_page(browser, studio):
 
 
 def log_in(page, username: str = "producer", password: str = PASSWORD) -> None:
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit], input[type=submit]")
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("[type=submit]").click()
     page.wait_for_load_state()
