@@ -154,6 +154,7 @@ class ModerationAction(models.TextChoices):
     UNSTAR = "unstar", _("Unstarred")
     AIM = "aim", _("Aimed at a guest")
     HOLD = "hold", _("Place held in the queue")
+    REQUEUE = "requeue", _("Put back in the queue")
     ARCHIVE = "archive", _("Archived")
     TAKE = "take", _("Taken on air")
     CLEAR = "clear", _("Cleared from air")

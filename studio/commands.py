@@ -102,6 +102,10 @@ COMMANDS: dict[str, tuple[type[serializers.Serializer], Runner]] = {
             actor=u, question=_question(s, d["question"])
         ),
     ),
+    "requeue": (
+        QuestionRef,
+        lambda u, s, d: services.question_requeue(actor=u, question=_question(s, d["question"])),
+    ),
     "hold": (
         HoldInput,
         lambda u, s, d: services.question_hold(

@@ -26,7 +26,7 @@ from django.utils import timezone
 from questions import live
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
-from socialroom.errors import DomainError
+from socialroom.errors import DomainError, NotAllowed
 from studio import events
 from studio.commands import COMMANDS, run_command
 from studio.models import LiveSession, SessionStatus
@@ -48,6 +48,12 @@ def _same_key(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
 
 
+def _error(
+    code: str, message: str, *, id: str | int | None = None, details: dict | None = None
+) -> dict[str, Any]:
+    return {"id": id, "code": code, "message": message, "details": details or {}}
+
+
 class Denied(Exception):
     def __init__(self, close_code: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -62,6 +68,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.session: LiveSession | None = None
         self.ready = False
+        self.shut_down = False
         self.last_sent = 0
         self.lag_ticks = 0
         self.heartbeat_task: asyncio.Task | None = None
@@ -73,7 +80,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except Denied as denied:
             # Accept, say why, then close: a browser cannot read the reason of a refused handshake.
             await self.accept()
-            await self.send_frame("error", {"code": denied.code, "message": denied.message})
+            await self.send_error(denied.code, denied.message)
             await self.close(code=denied.close_code)
             return
         self.group = events.group_name(self.session.pk, self.stream)
@@ -96,6 +103,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- frames to the client ----------------------------------------------------------------
 
     async def send_frame(self, type: str, data: dict[str, Any], seq: int | None = None) -> None:
+        if self.shut_down:
+            return  # closed: nothing may follow the close frame
         await self.send(text_data=json.dumps({"seq": seq, "type": type, "data": data}))
 
     async def send_error(
@@ -106,14 +115,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
         id: str | int | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        await self.send_frame(
-            "error", {"id": id, "code": code, "message": message, "details": details or {}}
-        )
+        await self.send_frame("error", _error(code, message, id=id, details=details))
 
     # --- frames from the client --------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.session is None:
+        if self.session is None or self.shut_down:
             return
         if not self.take_allowance():
             await self.send_error("rate_limited", "Too many messages: slow down.")
@@ -190,6 +197,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 "malformed", '"seq" is the last sequence number you saw, or null.', id=client_id
             )
             return
+        # Access is checked again before handing out the whole state: a membership or an
+        # overlay key may have changed since the last periodic check (and the role with it).
+        if not await self.still_allowed():
+            return
         async with self.send_lock:
             await self.sync_from(seq)
             self.ready = True
@@ -237,6 +248,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(interval)
+                if self.shut_down:
+                    return
                 if not self.ready:
                     continue
                 beats += 1
@@ -278,6 +291,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def still_allowed(self) -> bool:
         return True
 
+    async def shut(self, close_code: int, code: str, message: str) -> None:
+        """Access ended while connected: leave the stream, say why, close; send nothing after.
+
+        The client may take a while to answer the close: until then, no event, heartbeat or
+        replay may reach it.
+        """
+        if self.shut_down:
+            return
+        self.shut_down = True
+        self.ready = False
+        await self.send(
+            text_data=json.dumps({"seq": None, "type": "error", "data": _error(code, message)})
+        )
+        await self.close(code=close_code)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
 
 class ConsoleConsumer(StreamConsumer):
     """Crew only: session login, origin checked, the crew member's own station, per role."""
@@ -304,8 +333,7 @@ class ConsoleConsumer(StreamConsumer):
     async def still_allowed(self) -> bool:
         role = await database_sync_to_async(station_role)(self.user, self.session.station_id)
         if role is None:
-            await self.send_error("forbidden", "You are no longer crew of this station.")
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.shut(CLOSE_FORBIDDEN, "forbidden", "You are no longer crew of this station.")
             return False
         self.role = role
         return True
@@ -334,7 +362,9 @@ class ConsoleConsumer(StreamConsumer):
                 type_, user=self.user, session=self.session, data=data
             )
         except DomainError as exc:
-            await self.send_error(exc.code, exc.message, id=client_id, details=exc.details)
+            # The socket protocol names a role refusal "forbidden" (HTTP: 403 permission_denied).
+            code = "forbidden" if isinstance(exc, NotAllowed) else exc.code
+            await self.send_error(code, exc.message, id=client_id, details=exc.details)
             return
         await self.send_frame("ack", {"id": client_id, "action": type_, **result})
 
@@ -370,8 +400,7 @@ class OverlayConsumer(StreamConsumer):
         if key is None or not hmac.compare_digest(
             self.key.encode("utf-8", "replace"), key.encode()
         ):
-            await self.send_error("bad_key", "The overlay key was changed.")
-            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            await self.shut(CLOSE_NOT_AUTHENTICATED, "bad_key", "The overlay key was changed.")
             return False
         return True
 

@@ -18,6 +18,7 @@ always locked first, which makes it the one per-session lock for events.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -219,7 +220,9 @@ class Coalescer:
             self._run(session_id, ids_now)
             return
         try:
-            loop.call_soon_threadsafe(self._arm, loop, session_id)
+            # A fresh context: the caller's (a request's or a consumer's worker thread) carries
+            # asgiref's executor markers, and the flush outlives them.
+            loop.call_soon_threadsafe(self._arm, loop, session_id, context=contextvars.Context())
         except RuntimeError:  # the loop closed meanwhile
             with self._lock:
                 self._scheduled.discard(session_id)

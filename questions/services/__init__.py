@@ -15,6 +15,7 @@ from questions.services.moderation import (
 )
 from questions.services.onair import (
     question_mark_answered,
+    question_requeue,
     session_clear_on_air,
     session_take_on_air,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "question_mark_answered",
     "question_reject",
     "question_reopen",
+    "question_requeue",
     "question_star",
     "question_submit",
     "session_clear_on_air",

@@ -10,7 +10,7 @@ from questions.models import ModerationAction, Question, QuestionStatus
 from questions.services.common import check_transition, lock_question, log
 from socialroom.errors import Conflict, NotFound
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
-from studio.roles import Capability, User, require
+from studio.roles import Capability, User, require, require_any
 
 S = QuestionStatus
 
@@ -136,6 +136,30 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
             action=ModerationAction.ANSWER,
             from_status=S.APPROVED,
             to_status=S.ANSWERED,
+        )
+        publish_question(question, was_public=True)
+    return question
+
+
+def question_requeue(*, actor: User, question: Question) -> Question:
+    """Undo "answered": the question goes back to the approved queue, where it was.
+
+    Hosts may do this (unlike reopen, which sends a question back to review).
+    """
+    require_any(actor, question.session.station_id, Capability.ON_AIR, Capability.MODERATE)
+    with transaction.atomic():
+        question = lock_question(question)
+        check_transition(question, {S.ANSWERED}, "put back in the queue")
+        question.status = S.APPROVED
+        question.answered_at = None
+        question.save(update_fields=["status", "answered_at", "updated_at"])
+        log(
+            question=question,
+            session_id=question.session_id,
+            actor=actor,
+            action=ModerationAction.REQUEUE,
+            from_status=S.ANSWERED,
+            to_status=S.APPROVED,
         )
         publish_question(question, was_public=True)
     return question

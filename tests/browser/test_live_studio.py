@@ -46,6 +46,18 @@ def open_overlay(new_page, key: str, errors: PageErrors):
     return overlay
 
 
+def wait_for_lower_third(overlay, state: str) -> None:
+    overlay.wait_for_function(
+        "state => document.getElementById('lower-third').dataset.state === state",
+        arg=state,
+        timeout=5_000,
+    )
+
+
+def lower_third_opacity(overlay) -> float:
+    return float(overlay.locator("#lower-third").evaluate("el => getComputedStyle(el).opacity"))
+
+
 def card(console, column: str, text: str):
     return console.locator(f"#{column} .card").filter(has_text=text)
 
@@ -67,18 +79,19 @@ def test_a_question_goes_from_the_audience_through_the_console_to_air_and_off(
     ask(new_page, text, errors)
     console = open_console(new_page, errors)
     overlay = open_overlay(new_page, overlay_key, errors)
-    lower_third = overlay.locator("#lower-third")
+    assert lower_third_opacity(overlay) == 0
 
     approve_and_take(console, text)
 
-    lower_third.and_(overlay.locator("[data-state=shown]")).wait_for(timeout=5_000)
+    wait_for_lower_third(overlay, "shown")
     assert overlay.locator("#lt-text").text_content() == text
     assert overlay.locator("#lt-author").text_content() == "Zoé"
+    assert lower_third_opacity(overlay) == 1
 
     console.locator("#on-air [data-action=clear]").click()
 
-    lower_third.and_(overlay.locator("[data-state=hidden]")).wait_for(timeout=5_000)
-    assert not overlay.locator("#lt-text").is_visible()
+    wait_for_lower_third(overlay, "hidden")
+    assert lower_third_opacity(overlay) == 0
     # Cleared, the question is back in the host's queue.
     card(console, "queue", text).wait_for()
     assert errors.messages == []
@@ -92,7 +105,7 @@ def test_html_and_script_in_a_question_show_as_text_and_run_nothing(new_page, ov
 
     approve_and_take(console, "bold?")
 
-    overlay.locator("#lower-third[data-state=shown]").wait_for(timeout=5_000)
+    wait_for_lower_third(overlay, "shown")
     assert overlay.locator("#lt-text").text_content() == HOSTILE
     on_air_text = console.locator("#on-air-text").text_content()
     assert on_air_text == HOSTILE
@@ -108,7 +121,7 @@ def test_html_and_script_in_a_question_show_as_text_and_run_nothing(new_page, ov
             "[...document.scripts].every(s => s.src || s.type === 'application/json')"
         )
     console.locator("#on-air [data-action=clear]").click()
-    overlay.locator("#lower-third[data-state=hidden]").wait_for(timeout=5_000)
+    wait_for_lower_third(overlay, "hidden")
     assert errors.messages == [], json.dumps(errors.messages, indent=1)
 
 

@@ -119,10 +119,7 @@ export class LiveStream {
   onClose(socket, code) {
     if (socket !== this.socket) return;
     this.socket = null;
-    for (const waiter of this.pending.values()) {
-      waiter.reject({ code: "disconnected", message: "The connection was lost." });
-    }
-    this.pending.clear();
+    this.failPending();
     if (this.closedByUs) return;
     if (FATAL_CLOSE_CODES.has(code)) {
       this.setStatus(Status.DENIED, code);
@@ -150,6 +147,7 @@ export class LiveStream {
       this.setStatus(Status.STALE);
       const socket = this.socket;
       this.socket = null;
+      this.failPending();
       if (socket) socket.close();
       this.scheduleReconnect();
     } else if (
@@ -159,6 +157,14 @@ export class LiveStream {
     ) {
       this.setStatus(Status.STALE);
     }
+  }
+
+  // Commands waiting for an answer on a socket that is gone will never get one.
+  failPending() {
+    for (const waiter of this.pending.values()) {
+      waiter.reject({ code: "disconnected", message: "The connection was lost." });
+    }
+    this.pending.clear();
   }
 
   setStatus(status, detail) {

@@ -1,0 +1,289 @@
+// The broadcast overlay: a lower third with the on-air question, for OBS, vMix and CasparCG
+// browser inputs (1920x1080, transparent). It follows the session's overlay stream
+// (/ws/overlay/<slug>/?key=…, see docs/realtime.md) and shows what is on air.
+//
+// Rules it keeps:
+//   - the text never changes while visible: a new question waits for the old one to animate out,
+//     and every field is filled while the lower third is hidden;
+//   - a lost connection changes nothing on screen (graphics must not flash off on a network
+//     blip); <body data-status> says how the stream is (connecting, live, reconnecting, stale,
+//     denied) for monitoring, and the operator decides what to do;
+//   - untrusted text reaches the page through textContent only.
+//
+// URL parameters (anything invalid is ignored, numbers are clamped):
+//   bg        panel background: #rgb, #rgba, #rrggbb, #rrggbbaa (the "#" may be left out, or sent
+//             as %23), rgb()/rgba(), or a CSS colour name          default rgba(14, 18, 32, 0.9)
+//   fg        text colour, same forms                              default #ffffff
+//   accent    accent bar and source badge colour, same forms       default #f2b705
+//   font      a font family installed on the machine (letters, digits, spaces, hyphens)
+//   size      question font size in px, 16 to 120                  default 46
+//   position  bottom | top                                         default bottom
+//   align     left | center | right                                default left
+//   margin    safe margin, px (0 to 300) or % (0 to 20)           default 5% (action safe)
+//   width     lower third width, px (320 to 1920) or % (20 to 100), never wider than the safe area
+//                                                                  default 1560px
+//   duration  animation length in ms, 0 to 3000                    default 400
+//   badge     0 hides the source badge (web, sms, social)          default 1
+// Example: /overlay/<slug>/?key=…&bg=%23101820e6&accent=orange&size=52&align=center&margin=80px
+
+import { LiveStream, socketUrl } from "./realtime.js";
+
+const DEFAULT_SIZE = 46;
+const DEFAULT_DURATION = 400;
+// Font sizes tried, as fractions of `size`, before the text is clamped to three lines.
+const FIT_STEPS = [1, 0.9, 0.8, 0.72, 0.65, 0.58];
+const MAX_LINES = 3;
+// The stylesheet's default stack, behind a chosen font that is missing a glyph or not installed.
+const FONT_FALLBACK =
+  'system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
+const BADGE_SOURCES = new Set(["web", "sms", "social"]);
+
+// --- URL parameters --------------------------------------------------------------------------
+
+const HEX_COLOUR = /^#?([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+const RGB_COLOUR = /^rgba?\([\d\s.,%/+-]+\)$/i;
+const NAMED_COLOUR = /^[a-z]{3,32}$/i;
+const FONT_NAME = /^[\p{L}\p{N} -]{1,64}$/u;
+const LENGTH = /^(\d{1,4}(?:\.\d+)?)(px|%)?$/;
+
+function supports(property, value) {
+  return typeof CSS !== "undefined" && CSS.supports(property, value);
+}
+
+export function parseColour(raw) {
+  if (raw == null) return null;
+  const value = raw.trim();
+  if (!value || value.length > 64) return null;
+  const hex = HEX_COLOUR.exec(value);
+  let colour = null;
+  if (hex) colour = `#${hex[1]}`;
+  else if (RGB_COLOUR.test(value) || NAMED_COLOUR.test(value)) colour = value;
+  return colour && supports("color", colour) ? colour : null;
+}
+
+export function parseFont(raw) {
+  if (raw == null) return null;
+  const name = raw.trim().replace(/\s+/g, " ");
+  return FONT_NAME.test(name) ? name : null;
+}
+
+function clamp(n, min, max) {
+  return Math.min(max, Math.max(min, n));
+}
+
+export function parseNumber(raw, min, max) {
+  if (raw == null || !/^\d{1,6}(\.\d+)?$/.test(raw.trim())) return null;
+  return clamp(Number(raw), min, max);
+}
+
+// "80", "80px" or "4%": a CSS length, clamped to its unit's range; null when unreadable.
+export function parseLength(raw, { px: [pxMin, pxMax], pc: [pcMin, pcMax] }) {
+  if (raw == null) return null;
+  const match = LENGTH.exec(raw.trim());
+  if (!match) return null;
+  const n = Number(match[1]);
+  return match[2] === "%" ? `${clamp(n, pcMin, pcMax)}%` : `${clamp(n, pxMin, pxMax)}px`;
+}
+
+function oneOf(raw, allowed, fallback) {
+  const value = (raw || "").trim().toLowerCase();
+  return allowed.includes(value) ? value : fallback;
+}
+
+export function readOptions(search) {
+  const params = new URLSearchParams(search);
+  const get = (name) => params.get(name);
+  const fontName = parseFont(get("font"));
+  return {
+    bg: parseColour(get("bg")),
+    fg: parseColour(get("fg")),
+    accent: parseColour(get("accent")),
+    font: fontName,
+    size: parseNumber(get("size"), 16, 120) ?? DEFAULT_SIZE,
+    position: oneOf(get("position"), ["bottom", "top"], "bottom"),
+    align: oneOf(get("align"), ["left", "center", "right"], "left"),
+    margin: parseLength(get("margin"), { px: [0, 300], pc: [0, 20] }),
+    width: parseLength(get("width"), { px: [320, 1920], pc: [20, 100] }),
+    duration: parseNumber(get("duration"), 0, 3000) ?? DEFAULT_DURATION,
+    badge: !["0", "false", "no", "off"].includes((get("badge") || "").trim().toLowerCase()),
+  };
+}
+
+function applyOptions(options, root, safeArea) {
+  const style = root.style;
+  if (options.bg) style.setProperty("--lt-bg", options.bg);
+  if (options.fg) style.setProperty("--lt-fg", options.fg);
+  if (options.accent) style.setProperty("--lt-accent", options.accent);
+  if (options.font) {
+    style.setProperty("--lt-font", `"${options.font}", ${FONT_FALLBACK}`);
+  }
+  style.setProperty("--lt-size", `${options.size}px`);
+  if (options.margin) style.setProperty("--lt-margin", options.margin);
+  if (options.width) style.setProperty("--lt-width", options.width);
+  safeArea.dataset.position = options.position;
+  safeArea.dataset.align = options.align;
+}
+
+// --- the lower third -------------------------------------------------------------------------
+
+// What the lower third shows for an on-air question, with a key that changes whenever any
+// visible field does.
+function itemFor(question, options) {
+  if (!question) return null;
+  const guest = question.guest && question.guest.name ? `→ ${question.guest.name}` : "";
+  const source = String(question.source || "").split(":")[0];
+  const item = {
+    text: String(question.text || ""),
+    author: String(question.author_name || "").trim(),
+    guest,
+    source: options.badge && BADGE_SOURCES.has(source) ? source : "",
+  };
+  item.key = JSON.stringify([question.id, item.text, item.author, item.guest, item.source]);
+  return item;
+}
+
+function sameItem(a, b) {
+  return (a ? a.key : null) === (b ? b.key : null);
+}
+
+const wait = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
+
+class LowerThird {
+  constructor(doc, options) {
+    this.el = doc.getElementById("lower-third");
+    this.textEl = doc.getElementById("lt-text");
+    this.authorEl = doc.getElementById("lt-author");
+    this.guestEl = doc.getElementById("lt-guest");
+    this.sourceEl = doc.getElementById("lt-source");
+    this.metaEl = this.authorEl.parentElement;
+    this.options = options;
+    this.current = null; // what is filled in (shown, or on its way in or out)
+    this.desired = null; // what should be on screen
+    this.running = false;
+  }
+
+  show(question) {
+    this.desired = itemFor(question, this.options);
+    this.run();
+  }
+
+  // One change at a time: out, then fill, then in. A newer wish made during an animation is
+  // picked up when that animation ends, so the fields never change while they can be seen.
+  async run() {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!sameItem(this.current, this.desired)) {
+        if (this.current) {
+          await this.leave();
+          this.current = null;
+        } else {
+          const next = this.desired;
+          this.fill(next);
+          this.current = next;
+          await this.enter();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  fill(item) {
+    this.textEl.textContent = item.text;
+    this.authorEl.textContent = item.author;
+    this.guestEl.textContent = item.guest;
+    this.sourceEl.textContent = item.source;
+    this.metaEl.hidden = !(item.author || item.guest || item.source);
+    this.fit();
+  }
+
+  clear() {
+    for (const el of [this.textEl, this.authorEl, this.guestEl, this.sourceEl]) {
+      el.textContent = "";
+    }
+  }
+
+  // Shrink the font step by step until the text fits in three lines; past the last step the
+  // stylesheet clamps it. Measured while hidden (transparent, laid out as when shown).
+  fit() {
+    const el = this.textEl;
+    el.classList.add("measuring");
+    for (const step of FIT_STEPS) {
+      el.style.setProperty("--lt-fit-size", `${Math.round(this.options.size * step)}px`);
+      const lineHeight = parseFloat(getComputedStyle(el).lineHeight);
+      if (!(lineHeight > 0) || el.getBoundingClientRect().height <= lineHeight * MAX_LINES + 1) {
+        break;
+      }
+    }
+    el.classList.remove("measuring");
+  }
+
+  offset() {
+    return this.options.position === "top" ? -48 : 48;
+  }
+
+  async animate(state, keyframes) {
+    this.el.dataset.state = state;
+    const duration = this.options.duration;
+    if (!duration || typeof this.el.animate !== "function") return;
+    const animation = this.el.animate(keyframes, {
+      duration,
+      easing: "cubic-bezier(0.2, 0.7, 0.2, 1)",
+      fill: "forwards",
+    });
+    // A timer backs the promise up: the next step must come even if the animation never ends.
+    await Promise.race([animation.finished.catch(() => {}), wait(duration + 250)]);
+    return animation;
+  }
+
+  async enter() {
+    this.el.setAttribute("aria-hidden", "false");
+    const animation = await this.animate("entering", [
+      { opacity: 0, transform: `translateY(${this.offset()}px)` },
+      { opacity: 1, transform: "translateY(0)" },
+    ]);
+    this.el.dataset.state = "shown";
+    animation?.cancel();
+  }
+
+  async leave() {
+    const animation = await this.animate("leaving", [
+      { opacity: 1, transform: "translateY(0)" },
+      { opacity: 0, transform: `translateY(${this.offset()}px)` },
+    ]);
+    this.el.dataset.state = "hidden";
+    this.el.setAttribute("aria-hidden", "true");
+    animation?.cancel();
+    this.clear();
+  }
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+function start() {
+  const body = document.body;
+  const { slug, key } = body.dataset;
+  const options = readOptions(window.location.search);
+  applyOptions(options, document.documentElement, document.getElementById("safe-area"));
+  const lowerThird = new LowerThird(document, options);
+
+  const path = `/ws/overlay/${encodeURIComponent(slug)}/?key=${encodeURIComponent(key)}`;
+  new LiveStream(socketUrl(path), {
+    snapshot(data) {
+      lowerThird.show(data.on_air ? data.on_air.question : null);
+    },
+    event(type, data) {
+      if (type === "on_air") lowerThird.show(data.question);
+    },
+    status(status) {
+      // Whatever the status, what is on air stays on air: the operator decides.
+      body.dataset.status = status;
+    },
+    error(frame) {
+      console.warn(`Overlay stream: ${frame.code}: ${frame.message}`);
+    },
+  }).start();
+}
+
+start();
