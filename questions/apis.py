@@ -167,6 +167,23 @@ QuestionAnsweredApi = _action(
     "Mark a question answered; if it is on air, this also takes it off air.",
     lambda r, q, d: services.question_mark_answered(actor=r.user, question=q),
 )
+QuestionRequeueApi = _action(
+    "QuestionRequeueApi",
+    "Put an answered question back in the approved queue (the host's undo of answered).",
+    lambda r, q, d: services.question_requeue(actor=r.user, question=q),
+)
+
+
+class HoldInput(serializers.Serializer):
+    position = serializers.IntegerField(allow_null=True, min_value=1, max_value=50)
+
+
+QuestionHoldApi = _action(
+    "QuestionHoldApi",
+    "Hold an approved question at a place in the ranked queue (1 = first), or release it (null).",
+    lambda r, q, d: services.question_hold(actor=r.user, question=q, position=d["position"]),
+    HoldInput,
+)
 
 
 class OnAirOutput(serializers.Serializer):

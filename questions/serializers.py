@@ -40,6 +40,7 @@ class QuestionOutput(serializers.ModelSerializer):
             "status",
             "starred",
             "vote_count",
+            "hold_position",
             "created_at",
             "updated_at",
             "approved_at",
