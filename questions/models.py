@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -88,6 +89,23 @@ class Question(models.Model):
     )
     starred = models.BooleanField(default=False)
     vote_count = models.PositiveIntegerField(default=0)
+    language = models.CharField(max_length=8, blank=True, help_text=_("Detected language."))
+    is_question = models.BooleanField(
+        null=True, blank=True, help_text=_("Whether the text reads as a question.")
+    )
+    flags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("What the automatic checks raised: [{code, reason}], for the moderator."),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text=_("The original question of this one's cluster; votes count for the cluster."),
+    )
     hold_position = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -215,3 +233,48 @@ class Ban(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} banned at {self.station}"
+
+
+class FeedKind(models.TextChoices):
+    SMS = "sms", _("SMS (Twilio-compatible webhook)")
+    WEBHOOK = "webhook", _("Signed JSON webhook")
+    MASTODON = "mastodon", _("Mastodon hashtag")
+    BLUESKY = "bluesky", _("Bluesky (Jetstream)")
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class IngestFeed(models.Model):
+    """One way questions come into a session from outside: a webhook or a followed stream.
+
+    ``token`` names the feed in webhook URLs; ``secret`` signs or authenticates its messages
+    (the Twilio auth token, or the HMAC key of the JSON webhook). ``checkpoint`` is where a
+    followed stream resumes after a restart (Mastodon's last status id, Jetstream's cursor).
+    """
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="feeds")
+    kind = models.CharField(max_length=16, choices=FeedKind.choices)
+    name = models.CharField(max_length=120, blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    secret = models.CharField(max_length=200, blank=True)
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Mastodon: {"instance": "https://mastodon.example"}; Bluesky: {"endpoint": '
+            '"wss://…/subscribe"}. Hashtags come from the session.'
+        ),
+    )
+    enabled = models.BooleanField(default=True)
+    checkpoint = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "kind", "id"]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} for {self.session}"

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from questions import apis as q
 from questions import pages as audience_pages
+from questions.ingest import views as ingest_views
 from questions import public_apis as pub
 from socialroom.views import api_not_found
 from studio import apis as st
@@ -86,6 +87,8 @@ urlpatterns = [
     path("s/<slug:slug>/", audience_pages.audience, name="audience"),
     path("feeds/<slug:slug>/on-air.<str:fmt>", feeds.on_air, name="feed-on-air"),
     path("feeds/<slug:slug>/queue.<str:fmt>", feeds.queue, name="feed-queue"),
+    path("ingest/sms/<str:token>/", ingest_views.sms, name="ingest-sms"),
+    path("ingest/webhook/<str:token>/", ingest_views.webhook, name="ingest-webhook"),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

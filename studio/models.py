@@ -17,6 +17,16 @@ class Station(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
+    blocked_words = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Words the profanity check flags for this station, on top of its lists."),
+    )
+    allowed_words = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Words the profanity check never flags for this station (e.g. a band name)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +74,11 @@ class ModerationMode(models.TextChoices):
     POST = "post", _("Post-moderated: questions are approved on arrival")
 
 
+class FlaggedPolicy(models.TextChoices):
+    HOLD = "hold", _("Hold flagged questions for review")
+    REJECT = "reject", _("Reject flagged questions, with the reasons logged")
+
+
 class LiveSession(models.Model):
     """One live guest session of a station: its audience questions, guests and on-air state."""
 
@@ -80,6 +95,15 @@ class LiveSession(models.Model):
     )
     moderation_mode = models.CharField(
         max_length=8, choices=ModerationMode.choices, default=ModerationMode.PRE
+    )
+    flagged_policy = models.CharField(
+        max_length=8,
+        choices=FlaggedPolicy.choices,
+        default=FlaggedPolicy.HOLD,
+        help_text=_(
+            "What happens to a question the automatic checks flag. Clean questions follow the "
+            "moderation mode (pre: wait for review; post: approved on arrival)."
+        ),
     )
     max_question_length = models.PositiveIntegerField(
         default=280, validators=[MinValueValidator(20), MaxValueValidator(2000)]

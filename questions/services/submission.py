@@ -92,6 +92,7 @@ def question_submit(
     external_id: str = "",
     target_guest: Guest | None = None,
     actor: User | None = None,
+    truncate: bool = False,
 ) -> SubmitResult:
     """Accept a question into the session, exactly once per ``(source, external_id)``.
 
@@ -111,6 +112,9 @@ def question_submit(
     text = normalise_text(text or "")
     if not text:
         raise ValidationFailed("The question is empty.", details={"text": "empty"})
+    if truncate and len(text) > session.max_question_length:
+        # Sources that cannot be told to shorten (SMS, social posts) are cut, not refused.
+        text = text[: session.max_question_length - 1].rstrip() + "…"
     if len(text) > session.max_question_length:
         raise ValidationFailed(
             f"The question is too long: {len(text)} characters, "

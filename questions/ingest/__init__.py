@@ -1,0 +1,8 @@
+"""Questions from outside the studio: one module per source, all ending in ``base.ingest``.
+
+- ``sms``: Twilio-compatible inbound SMS webhook (signature checked);
+- ``webhook``: signed JSON webhook for any other system;
+- ``mastodon``: a hashtag followed through the streaming API, with polling as fallback;
+- ``bluesky``: posts with the session's hashtags from a Jetstream websocket;
+- ``replay``: a recorded stream (JSONL or CSV) imported by a management command.
+"""

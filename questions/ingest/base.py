@@ -1,0 +1,70 @@
+"""What every source hands over, and the one way it enters the studio."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from questions.models import IngestFeed
+from questions.services import AuthorInfo, SubmitResult, question_submit
+from socialroom.errors import DomainError
+from studio.models import LiveSession
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message from a source, before normalisation.
+
+    ``source`` is ``sms``, ``web`` or ``social:<network>``; ``external_id`` is the message's id at
+    the source (the same message always has the same id, so a repeat makes no second question).
+    ``text`` may hold markup (Mastodon sends HTML): normalisation strips it. ``author`` ids must
+    already be opaque (hashed phone numbers, platform account ids).
+    """
+
+    source: str
+    external_id: str
+    text: str
+    author_platform: str
+    author_id: str
+    author_name: str = ""
+    author_handle: str = ""
+    author_avatar: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IncomingMessage:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def ingest(session: LiveSession, message: IncomingMessage) -> SubmitResult | None:
+    """Submit the message as a question of the session, exactly once.
+
+    Returns None when the studio refuses it for a reason a retry cannot change (empty text, the
+    session closed to questions): such a message is dropped, not retried forever.
+    """
+    author = AuthorInfo(
+        platform=message.author_platform,
+        external_id=message.author_id,
+        display_name=message.author_name[:120],
+        handle=message.author_handle[:120],
+        avatar_url=message.author_avatar if message.author_avatar.startswith("https://") else "",
+    )
+    try:
+        return question_submit(
+            session=session,
+            text=message.text,
+            source=message.source,
+            author=author,
+            author_name=message.author_name,
+            external_id=message.external_id,
+            truncate=True,
+        )
+    except DomainError:
+        return None
+
+
+def ingest_for_feed(feed: IngestFeed, message: IncomingMessage) -> SubmitResult | None:
+    return ingest(feed.session, message)
