@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from questions.models import Author, Ban, ModerationLogEntry, Question, Vote
+from questions.models import Author, Ban, IngestFeed, ModerationLogEntry, Question, Vote
 from studio.admin import URL_FIELDS
 
 
@@ -31,7 +31,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "vote_count",
         "created_at",
     ]
-    list_filter = ["status", "starred", "source", "session__station", "session"]
+    list_filter = ["status", "starred", "source", "language", "session__station", "session"]
     search_fields = ["text", "author_name", "author__handle", "external_id"]
     date_hierarchy = "created_at"
     # Status, votes and on-air state change only through the studio, so the log stays true.
@@ -46,6 +46,10 @@ class QuestionAdmin(admin.ModelAdmin):
         "updated_at",
         "approved_at",
         "answered_at",
+        "language",
+        "is_question",
+        "flags",
+        "duplicate_of",
     ]
     raw_id_fields = ["session", "target_guest"]
 
@@ -103,3 +107,14 @@ class VoteAdmin(_ReadOnlyAdmin):
     list_display = ["question", "created_at"]
     list_filter = ["question__session"]
     date_hierarchy = "created_at"
+
+
+@admin.register(IngestFeed)
+class IngestFeedAdmin(admin.ModelAdmin):
+    """Where questions come from besides the audience page: webhooks and followed streams."""
+
+    list_display = ["__str__", "kind", "session", "enabled", "last_message_at", "last_error"]
+    list_filter = ["kind", "enabled", "session__station"]
+    search_fields = ["name", "session__title", "session__slug"]
+    raw_id_fields = ["session"]
+    readonly_fields = ["checkpoint", "last_error", "last_message_at", "created_at"]

@@ -50,6 +50,10 @@ def crew_question(q: Question) -> dict[str, Any]:
         "hold_position": q.hold_position,
         "created_at": _iso(q.created_at),
         "approved_at": _iso(q.approved_at),
+        "language": q.language,
+        "is_question": q.is_question,
+        "flags": q.flags,
+        "duplicate_of": q.duplicate_of_id,
     }
 
 

@@ -123,6 +123,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Automatic moderation (see docs/moderation.md).
+FLOOD_WINDOW_SECONDS = env.int("FLOOD_WINDOW_SECONDS", default=120)
+FLOOD_MAX_QUESTIONS = env.int("FLOOD_MAX_QUESTIONS", default=3)
+DUPLICATE_CANDIDATES = env.int("DUPLICATE_CANDIDATES", default=300)
+
 # Real-time streams (see docs/realtime.md).
 EVENT_HEARTBEAT_SECONDS = env.float("EVENT_HEARTBEAT_SECONDS", default=2.0)
 EVENT_REPLAY_SECONDS = env.int("EVENT_REPLAY_SECONDS", default=300)

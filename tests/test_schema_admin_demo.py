@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from questions.models import Ban, ModerationLogEntry, Question, Vote
+from questions.models import Ban, IngestFeed, ModerationLogEntry, Question, Vote
 from socialroom import urls as root_urls
 from studio.demo import DEMO_QUESTIONS
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
@@ -160,6 +160,7 @@ def one_of_everything(session_a, producer_a, approved_question):
     )
     Token.objects.create(user=producer_a)
     producer_a.groups.add(Group.objects.create(name="Producers"))
+    IngestFeed.objects.create(session=session_a, kind="sms", name="Studio SMS line")
 
 
 def _admin_url(model, view: str, *args) -> str:
@@ -252,6 +253,7 @@ def test_every_registered_model_of_the_studio_is_in_the_admin():
         Ban,
         ModerationLogEntry,
         Vote,
+        IngestFeed,
     } | {Question.author.field.related_model}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 
 from questions.live import votes_changed
 from questions.models import VOTABLE_STATUSES, Question, Vote
@@ -41,7 +42,10 @@ def vote_cast(*, question: Question, voter: str) -> int:
 
 def _announce(question: Question) -> None:
     session_id, question_id = question.session_id, question.pk
+    root_id = question.duplicate_of_id
     transaction.on_commit(lambda: votes_changed(session_id, question_id))
+    if root_id:
+        transaction.on_commit(lambda: votes_changed(session_id, root_id))
 
 
 def _count(question: Question, delta: int) -> None:
@@ -52,6 +56,11 @@ def _count(question: Question, delta: int) -> None:
     )
     if not updated:
         raise Conflict("Only approved questions can be voted on.", code="not_votable")
+    if question.duplicate_of_id:
+        # A near-duplicate's votes count for its cluster: the original ranks with them.
+        Question.objects.filter(pk=question.duplicate_of_id).update(
+            vote_count=Greatest(F("vote_count") + delta, 0)
+        )
 
 
 def vote_withdraw(*, question: Question, voter: str) -> int:

@@ -448,6 +448,7 @@ function cardShell(id, kind) {
     held: el("span", "marker held-marker"),
     guest: el("span", "guest-marker"),
     text: el("p", "card-text"),
+    flags: el("ul", "flags"),
     byline: el(kind === "pending" ? "span" : "p", "byline"),
     actions: el("div", "card-actions"),
   };
@@ -462,7 +463,7 @@ function cardShell(id, kind) {
   } else {
     meta.append(refs.guest);
   }
-  node.append(meta, refs.text);
+  node.append(meta, refs.text, refs.flags);
   if (kind === "queue") node.append(refs.byline);
   node.append(refs.actions);
   return { el: node, kind, q: null, refs };
@@ -522,9 +523,27 @@ function sourceLabel(source) {
   return STRINGS[`source_${kind}`] ?? kind;
 }
 
+// What the automatic checks raised, for the moderator: a chip per flag, its reason as text.
+function drawFlags(list, flags) {
+  const key = JSON.stringify(flags ?? []);
+  if (list.dataset.drawn === key) return;
+  list.dataset.drawn = key;
+  list.replaceChildren(
+    ...(flags ?? []).map((f) => {
+      const item = el("li", `flag flag-${String(f.code).replace(/[^a-z_]/g, "")}`);
+      item.append(el("span", "flag-code", t(`flag_${f.code}`) || f.code));
+      item.title = f.reason;
+      item.append(el("span", "flag-reason", f.reason));
+      return item;
+    }),
+  );
+  list.hidden = !(flags && flags.length);
+}
+
 function updateCard(card, q) {
   const { refs } = card;
   setText(refs.text, q.text);
+  drawFlags(refs.flags, q.flags);
   const author = q.author_name || q.author?.name || t("anonymous");
   const handle = q.author?.handle ? ` @${q.author.handle.replace(/^@/, "")}` : "";
   const parts = [author + handle, sourceLabel(q.source), formatTime(q.created_at)];
