@@ -8,8 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from questions import apis as q
 from questions import pages as audience_pages
-from questions.ingest import views as ingest_views
 from questions import public_apis as pub
+from questions.ingest import views as ingest_views
 from socialroom.views import api_not_found
 from studio import apis as st
 from studio import feeds
