@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv migrate seed messages clean
+.PHONY: run test lint format venv migrate seed messages worker beat follow clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ seed: migrate
 
 run: seed
 	DEBUG=$${DEBUG:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) socialroom.asgi:application
+
+# Production processes (they need REDIS_URL; see README, "Production").
+worker: venv
+	$(BIN)/celery -A socialroom worker -l info
+
+beat: venv
+	$(BIN)/celery -A socialroom beat -l info --schedule $${DATA_DIR:-var}/celerybeat-schedule
+
+follow: venv
+	$(BIN)/python manage.py follow_feeds
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

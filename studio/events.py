@@ -114,6 +114,13 @@ def prune(session_id: int, stream: str, head: int) -> None:
     ).delete()
 
 
+def prune_expired() -> int:
+    """Delete every replay-log event past EVENT_REPLAY_SECONDS; returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EVENT_REPLAY_SECONDS)
+    deleted, _ = EventLogEntry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 def send(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
     """Send committed events to their groups. A failure is logged: clients catch up by replay."""
     if not messages:
