@@ -135,6 +135,10 @@ EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=2000)
 EVENT_PRUNE_EVERY = 100
 VOTES_COALESCE_SECONDS = env.float("VOTES_COALESCE_SECONDS", default=0.25)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
+# Without Redis, the cache and channel layer are per process: sockets then check the stream's head
+# in the database at each heartbeat, so that writes from other processes (commands, replays)
+# reach them within one heartbeat.
+EVENT_HEAD_FROM_DATABASE = env.bool("EVENT_HEAD_FROM_DATABASE", default=not REDIS_URL)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -266,6 +266,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def check_lag(self) -> None:
         """Catch up from the log if the stream's head stayed ahead of this socket for two beats
         (a message the channel layer dropped, or one that is very late)."""
+        if settings.EVENT_HEAD_FROM_DATABASE:
+            # Embedded mode: the cache and the channel layer are this process's own, so a change
+            # written by another process (a management command, a replay) is seen in the
+            # database. The head is authoritative there: catch up at once.
+            head = await database_sync_to_async(events.stream_head)(self.session.pk, self.stream)
+            if head > self.last_sent:
+                await self.sync_from(self.last_sent)
+            return
         try:
             head = await cache.aget(events.head_cache_key(self.session.pk, self.stream))
         except Exception:

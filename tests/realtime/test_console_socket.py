@@ -661,6 +661,7 @@ async def test_a_socket_behind_the_stream_for_two_heartbeats_catches_up_from_the
     console, producer_a, moderator_a, session_a, settings, monkeypatch
 ):
     settings.EVENT_HEARTBEAT_SECONDS = 0.1
+    settings.EVENT_HEAD_FROM_DATABASE = False  # the shared-cache path of several processes
     question = await run(make_question)(session_a)
     socket = await console(producer_a)
     await socket.snapshot()
@@ -677,6 +678,30 @@ async def test_a_socket_behind_the_stream_for_two_heartbeats_catches_up_from_the
     assert frames[-1]["seq"] == 1
     assert frames[-1]["data"]["question"]["status"] == "approved"
     assert (await socket.frame())["seq"] == 1
+
+
+async def test_in_embedded_mode_a_change_from_another_process_arrives_at_the_next_heartbeat(
+    console, producer_a, moderator_a, session_a, settings, monkeypatch
+):
+    # Without Redis, another process (a command, a replay) cannot reach this process's sockets
+    # through the channel layer or the cache: the socket sees the head in the database.
+    settings.EVENT_HEARTBEAT_SECONDS = 0.1
+    settings.EVENT_HEAD_FROM_DATABASE = True
+    question = await run(make_question)(session_a)
+    socket = await console(producer_a)
+    await socket.snapshot()
+
+    async def elsewhere(messages):
+        pass  # sent in another process: nothing reaches this one
+
+    monkeypatch.setattr(events, "_send_all", elsewhere)
+    monkeypatch.setattr(events.cache, "set_many", lambda *a, **k: None)
+    await run(question_approve)(actor=moderator_a, question=question)
+
+    frames = await socket.until("question")
+    assert len([f for f in frames if f["type"] == "heartbeat"]) <= 2
+    assert frames[-1]["seq"] == 1
+    assert frames[-1]["data"]["question"]["status"] == "approved"
 
 
 async def test_a_take_that_rolls_back_reaches_no_console(
