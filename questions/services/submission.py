@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from questions.automod import Analysis, Flag, GuestRef, analyse, find_duplicate
 from questions.live import publish_question
 from questions.models import (
     Author,
@@ -18,9 +21,8 @@ from questions.models import (
     validate_source,
 )
 from questions.services.common import log
-from questions.text import normalise_text
 from socialroom.errors import Conflict, ValidationFailed
-from studio.models import Guest, LiveSession, ModerationMode, SessionStatus
+from studio.models import FlaggedPolicy, Guest, LiveSession, ModerationMode, SessionStatus
 from studio.roles import Capability, User, require
 
 # Sources that only crew may use; the audience-facing sources need an open session.
@@ -109,12 +111,10 @@ def question_submit(
     elif not session.accepts_questions:
         raise Conflict("This session is not taking questions right now.", code="session_closed")
 
-    text = normalise_text(text or "")
+    analysis = _analyse(session, text or "", truncate=truncate)
+    text = analysis.text
     if not text:
         raise ValidationFailed("The question is empty.", details={"text": "empty"})
-    if truncate and len(text) > session.max_question_length:
-        # Sources that cannot be told to shorten (SMS, social posts) are cut, not refused.
-        text = text[: session.max_question_length - 1].rstrip() + "…"
     if len(text) > session.max_question_length:
         raise ValidationFailed(
             f"The question is too long: {len(text)} characters, "
@@ -124,6 +124,8 @@ def question_submit(
         )
     if target_guest is not None and target_guest.session_id != session.pk:
         raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
+    if target_guest is None and analysis.guest_id is not None:
+        target_guest = Guest.objects.filter(pk=analysis.guest_id, session=session).first()
     external_id = external_id.strip()[:255]
 
     if (
@@ -137,16 +139,11 @@ def question_submit(
     try:
         with transaction.atomic():
             author_obj = _author_upsert(author) if author else None
-            banned = (
-                author_obj is not None
-                and Ban.objects.filter(station_id=session.station_id, author=author_obj).exists()
-            )
-            if banned:
-                status = QuestionStatus.REJECTED
-            elif session.moderation_mode == ModerationMode.POST:
-                status = QuestionStatus.APPROVED
-            else:
-                status = QuestionStatus.PENDING
+            flags = [*analysis.flags, *_flags_from_history(session, text, author_obj)]
+            duplicate_of = _duplicate_of(session, text)
+            if duplicate_of is not None:
+                flags.append(Flag("duplicate", f"Near-duplicate of question #{duplicate_of.pk}."))
+            status = _arrival_status(session, source, flags)
             question = Question.objects.create(
                 session=session,
                 text=text,
@@ -158,6 +155,10 @@ def question_submit(
                 target_guest=target_guest,
                 status=status,
                 approved_at=timezone.now() if status == QuestionStatus.APPROVED else None,
+                language=analysis.language,
+                is_question=analysis.is_question,
+                flags=[f.as_dict() for f in flags],
+                duplicate_of=duplicate_of,
             )
             log(
                 question=question,
@@ -165,7 +166,8 @@ def question_submit(
                 actor=actor,
                 action=ModerationAction.SUBMIT,
                 to_status=status,
-                reason="Author is banned by the station." if banned else "",
+                reason=" ".join(f.reason for f in flags),
+                details={"flags": [f.code for f in flags]} if flags else None,
             )
             publish_question(question, was_public=False)
     except IntegrityError:
@@ -174,6 +176,68 @@ def question_submit(
             return _existing(session, source, external_id, text)
         raise
     return SubmitResult(question=question, created=True)
+
+
+def _analyse(session: LiveSession, raw: str, *, truncate: bool) -> Analysis:
+    station = session.station
+    return analyse(
+        raw,
+        max_length=session.max_question_length,
+        # Sources that cannot be told to shorten (SMS, social posts) are cut, not refused.
+        truncate=truncate,
+        guests=[GuestRef(g.pk, g.name, tuple(g.handles)) for g in session.guests.all()],
+        blocked=station.blocked_words,
+        allowed=station.allowed_words,
+    )
+
+
+def _flags_from_history(session: LiveSession, text: str, author: Author | None) -> list[Flag]:
+    """The checks that need the database: a banned author, and one author sending too often."""
+    if author is None:
+        return []
+    flags = []
+    if Ban.objects.filter(station_id=session.station_id, author=author).exists():
+        flags.append(Flag("banned", "Author is banned by the station."))
+    since = timezone.now() - timedelta(seconds=settings.FLOOD_WINDOW_SECONDS)
+    recent = Question.objects.filter(session=session, author=author, created_at__gte=since).count()
+    if recent >= settings.FLOOD_MAX_QUESTIONS:
+        flags.append(
+            Flag(
+                "flood",
+                f"Flood: {recent + 1} questions from this author in "
+                f"{settings.FLOOD_WINDOW_SECONDS} seconds.",
+            )
+        )
+    return flags
+
+
+def _duplicate_of(session: LiveSession, text: str) -> Question | None:
+    """The original of the cluster this text nearly repeats, among the session's recent
+    questions that are not rejected."""
+    candidates = list(
+        Question.objects.filter(session=session)
+        .exclude(status=QuestionStatus.REJECTED)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "text", "duplicate_of_id")[: settings.DUPLICATE_CANDIDATES]
+    )
+    match = find_duplicate(text, ((pk, t) for pk, t, _ in candidates))
+    if match is None:
+        return None
+    root = next((root or pk for pk, _, root in candidates if pk == match), match)
+    return Question.objects.filter(pk=root).first()
+
+
+def _arrival_status(session: LiveSession, source: str, flags: list[Flag]) -> str:
+    codes = {f.code for f in flags}
+    if "banned" in codes:
+        return QuestionStatus.REJECTED
+    if flags and source not in CREW_SOURCES:
+        if session.flagged_policy == FlaggedPolicy.REJECT:
+            return QuestionStatus.REJECTED
+        return QuestionStatus.PENDING
+    if session.moderation_mode == ModerationMode.POST:
+        return QuestionStatus.APPROVED
+    return QuestionStatus.PENDING
 
 
 def validate_source_or_fail(source: str) -> None:
