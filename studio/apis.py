@@ -13,7 +13,15 @@ from rest_framework.views import APIView
 from socialroom.api import MAX_ID
 from socialroom.api import validated as _valid
 from studio import selectors, services
-from studio.models import AsRunEntry, Guest, Membership, ModerationMode, SessionStatus, Station
+from studio.models import (
+    AsRunEntry,
+    FlaggedPolicy,
+    Guest,
+    Membership,
+    ModerationMode,
+    SessionStatus,
+    Station,
+)
 from studio.roles import Capability, can, require
 from studio.serializers import (
     AsRunOutput,
@@ -94,6 +102,7 @@ class SessionDetailApi(APIView):
         moderation_mode = serializers.ChoiceField(choices=ModerationMode.choices, required=False)
         max_question_length = serializers.IntegerField(min_value=20, max_value=2000, required=False)
         rank_prior = serializers.FloatField(min_value=0.0, max_value=100.0, required=False)
+        flagged_policy = serializers.ChoiceField(choices=FlaggedPolicy.choices, required=False)
         rank_half_life_minutes = serializers.IntegerField(
             min_value=0, max_value=1440, required=False
         )

@@ -46,6 +46,7 @@ class SessionOutput(serializers.ModelSerializer):
             "max_question_length",
             "rank_prior",
             "rank_half_life_minutes",
+            "flagged_policy",
             "created_at",
             "started_at",
             "ended_at",

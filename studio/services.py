@@ -40,6 +40,7 @@ SESSION_EDITABLE_FIELDS = {
     "max_question_length",
     "rank_prior",
     "rank_half_life_minutes",
+    "flagged_policy",
 }
 
 

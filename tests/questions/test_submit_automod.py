@@ -165,3 +165,18 @@ def test_crew_added_questions_are_not_held_by_flags(session_a, moderator_a, post
 
     assert "link" in codes(question)
     assert question.status == "approved"
+
+
+def test_the_crew_list_filters_flagged_questions(session_a, api_as, moderator_a):
+    submit(session_a, "When is the next tour?")
+    submit(session_a, "Visit www.cheap-tickets.example for seats?", who="b" * 64)
+    client = api_as(moderator_a)
+    url = f"/api/sessions/{session_a.pk}/questions/"
+
+    flagged = client.get(url, {"flagged": "true"}).json()["results"]
+    links = client.get(url, {"flag": "link"}).json()["results"]
+    clean = client.get(url, {"flagged": "false"}).json()["results"]
+
+    assert [q["text"] for q in flagged] == ["Visit www.cheap-tickets.example for seats?"]
+    assert [q["flags"][0]["code"] for q in links] == ["link"]
+    assert [q["text"] for q in clean] == ["When is the next tour?"]
