@@ -1,0 +1,84 @@
+"""Text normalisation: markup stripped, Unicode NFC, control characters out, whitespace collapsed.
+
+Also the folded form that every check compares on (case and accents removed), so that "Enculé",
+"ENCULE" and "encule" are one word to them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+
+# Tags whose boundary separates words on screen: they become a space, not nothing.
+_BREAKING_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|blockquote|h[1-6]|tr|td|th|hr)\b[^>]*>", re.IGNORECASE
+)
+# Something that looks like markup; plain text (an SMS) is left alone, so "I <3 you" survives.
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>|<!--")
+# Only complete entities are decoded: "R&D" or "this&not that" in plain text stay as typed.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
+# Control and invisible formatting characters; ordinary whitespace is collapsed separately.
+_CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+_SPACE = re.compile(r"\s+")
+ELLIPSIS = "…"
+
+
+def strip_markup(raw: str) -> str:
+    """Plain text from HTML (a Mastodon status) or from plain text with stray entities.
+
+    Mastodon shortens long links on screen with ``<span class="invisible">`` and
+    ``<span class="ellipsis">``; their texts are joined back, so the full address is kept (and
+    seen by the link check) rather than a shortened one.
+    """
+    if _MARKUP.search(raw):
+        raw = _BREAKING_TAG.sub(" ", raw)
+        raw = nh3.clean(raw, tags=set(), attributes={}, clean_content_tags={"script", "style"})
+        return html.unescape(raw)
+    return _ENTITY.sub(lambda m: html.unescape(m.group()), raw)
+
+
+def truncate_text(text: str, max_length: int) -> str:
+    """Cut to at most ``max_length`` characters, ending with "…", at a word boundary if one is
+    close to the cut."""
+    if len(text) <= max_length:
+        return text
+    cut = text[: max_length - 1]
+    if text[max_length - 1] != " ":
+        space = cut.rfind(" ")
+        if space >= max(1, len(cut) - 15):
+            cut = cut[:space]
+    return cut.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+
+
+def normalise(raw: str, *, max_length: int | None = None, truncate: bool = False) -> str:
+    """Markup stripped (HTML tags removed, entities decoded, <br>/<p> become spaces, Mastodon's
+    invisible/ellipsis spans handled), Unicode NFC, control characters removed, whitespace
+    collapsed, trimmed. With max_length and truncate=True, cut to max_length ending with "…"."""
+    text = strip_markup(raw or "")
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text)
+    text = _SPACE.sub(" ", text).strip()
+    if max_length is not None and truncate:
+        text = truncate_text(text, max_length)
+    return text
+
+
+def fold(text: str) -> str:
+    """Case and accents removed (``"Enculé"`` → ``"encule"``, ``"Œuvre"`` → ``"oeuvre"``)."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss").replace("ø", "o")
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``; apostrophes and hyphens split them ("l'album")."""
+    return _WORD.findall(fold(text))
