@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from questions.automod import normalise
 from questions.live import publish_question
 from questions.models import PUBLIC_STATUSES, ModerationAction, Question, QuestionStatus
 from questions.services.common import check_transition, lock_question, log
-from questions.text import normalise_text
 from socialroom.errors import ValidationFailed
 from studio.models import Guest
 from studio.roles import Capability, User, require, require_any
@@ -103,7 +103,7 @@ def question_edit(*, actor: User, question: Question, text: str) -> Question:
     A question on air or already answered cannot be edited: what aired stays as it aired.
     """
     require(actor, question.session.station_id, Capability.MODERATE)
-    text = normalise_text(text or "")
+    text = normalise(text or "")
     with transaction.atomic():
         question = lock_question(question)
         check_transition(question, {S.PENDING, S.APPROVED, S.REJECTED}, "edit")
