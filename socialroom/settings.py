@@ -123,6 +123,10 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sources (see docs/sources.md). The public base URL the SMS provider posts to, when a proxy
+# rewrites it (the Twilio signature covers the URL as the provider saw it).
+INGEST_PUBLIC_BASE_URL = env.str("INGEST_PUBLIC_BASE_URL", default="")
+
 # Automatic moderation (see docs/moderation.md).
 FLOOD_WINDOW_SECONDS = env.int("FLOOD_WINDOW_SECONDS", default=120)
 FLOOD_MAX_QUESTIONS = env.int("FLOOD_MAX_QUESTIONS", default=3)
@@ -268,5 +272,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per HTTP request of the stream followers is noise.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -4,5 +4,6 @@
 - ``webhook``: signed JSON webhook for any other system;
 - ``mastodon``: a hashtag followed through the streaming API, with polling as fallback;
 - ``bluesky``: posts with the session's hashtags from a Jetstream websocket;
-- ``replay``: a recorded stream (JSONL or CSV) imported by a management command.
+- ``replay``: a recorded stream (JSONL or CSV) imported by a management command;
+- ``follow``: the managed process that follows the Mastodon and Bluesky feeds of live sessions.
 """
