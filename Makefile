@@ -24,7 +24,18 @@ migrate: venv
 seed: migrate
 	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 
+DEMO_STREAM := questions/ingest/samples/demo_stream.jsonl
+
+# The studio, plus a recorded stream of SMS, web and social messages replayed into the demo at
+# its real pace (DEMO_REPLAY=0 turns it off). Ctrl-C stops both.
 run: seed
+	@mkdir -p $${DATA_DIR:-var}; replay_pid=""; \
+	if [ "$${DEMO_REPLAY:-1}" != "0" ]; then \
+	  $(BIN)/python manage.py replay_stream $(DEMO_STREAM) --session demo-live --pace real --loop \
+	    > $${DATA_DIR:-var}/demo_replay.log 2>&1 & replay_pid=$$!; \
+	  echo "  Demo stream      replaying into demo-live (log: $${DATA_DIR:-var}/demo_replay.log)"; \
+	fi; \
+	trap 'test -n "$$replay_pid" && kill $$replay_pid 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) socialroom.asgi:application
 
 # Production processes (they need REDIS_URL; see README, "Production").
