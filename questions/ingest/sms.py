@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import phonenumbers
 from django.conf import settings
 from django.http import HttpRequest
 from twilio.request_validator import RequestValidator
@@ -25,13 +26,6 @@ from questions.ingest.base import IncomingMessage
 SOURCE = "sms"
 REQUIRED_FIELDS = ("From", "Body", "MessageSid")
 MASK = "•"
-
-# ITU-T E.164 country codes are one to three digits. One-digit codes: 1 (NANP) and 7; the
-# two-digit ones are listed here; every other prefix is three digits long.
-_TWO_DIGIT_CODES = frozenset(
-    {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54}
-    | {55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98}
-)
 
 
 def public_url(request: HttpRequest) -> str:
@@ -65,11 +59,10 @@ def normalise_number(number: str) -> str:
 
 def country_code(digits: str) -> str:
     """The E.164 country code at the start of an international number's digits."""
-    if digits[:1] in ("1", "7"):
+    try:
+        return str(phonenumbers.parse("+" + digits, None).country_code)
+    except phonenumbers.NumberParseException:
         return digits[:1]
-    if len(digits) >= 2 and int(digits[:2]) in _TWO_DIGIT_CODES:
-        return digits[:2]
-    return digits[:3]
 
 
 def _group(chars: str) -> str:
