@@ -545,7 +545,9 @@ function updateCard(card, q) {
   setText(refs.text, q.text);
   drawFlags(refs.flags, q.flags);
   const author = q.author_name || q.author?.name || t("anonymous");
-  const handle = q.author?.handle ? ` @${q.author.handle.replace(/^@/, "")}` : "";
+  // An SMS author's handle is their masked number, already shown as the name.
+  const bare = q.author?.handle ? q.author.handle.replace(/^@/, "") : "";
+  const handle = bare && bare !== author ? ` @${bare}` : "";
   const parts = [author + handle, sourceLabel(q.source), formatTime(q.created_at)];
   setText(refs.byline, parts.filter(Boolean).join(" · "));
   refs.star.hidden = !q.starred;
