@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
 
 from questions.models import Author, Ban, IngestFeed, ModerationLogEntry, Question, Vote
 from studio.admin import URL_FIELDS
@@ -117,4 +118,17 @@ class IngestFeedAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled", "session__station"]
     search_fields = ["name", "session__title", "session__slug"]
     raw_id_fields = ["session"]
-    readonly_fields = ["checkpoint", "last_error", "last_message_at", "created_at"]
+    readonly_fields = [
+        "webhook_path",
+        "checkpoint",
+        "last_error",
+        "last_message_at",
+        "created_at",
+    ]
+
+    @admin.display(description="webhook address (path)")
+    def webhook_path(self, obj: IngestFeed) -> str:
+        # Where the SMS gateway or the other system posts; followed streams have none.
+        if obj.pk is None or obj.kind not in ("sms", "webhook"):
+            return "—"
+        return reverse(f"ingest-{obj.kind}", args=[obj.token])
