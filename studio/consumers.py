@@ -9,7 +9,6 @@ services and permission checks as HTTP. Consumers hold no business logic.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import time
@@ -31,6 +30,7 @@ from studio import events
 from studio.commands import COMMANDS, run_command
 from studio.models import LiveSession, SessionStatus
 from studio.roles import ROLE_CAPABILITIES, station_role
+from studio.selectors import overlay_key_matches, session_for_overlay_key
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ CLOSE_NOT_FOUND = 4404
 # Client frames allowed per second before they are refused (a burst of twice as many is allowed).
 FRAMES_PER_SECOND = 20
 MAX_CLIENT_ID_LENGTH = 64
-
-
-def _same_key(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
 
 
 def _error(
@@ -386,8 +382,8 @@ class OverlayConsumer(StreamConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.key = (query.get("key") or [""])[0]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        session = await database_sync_to_async(LiveSession.objects.filter(slug=slug).first)()
-        if session is None or not _same_key(self.key, session.overlay_key):
+        session = await database_sync_to_async(session_for_overlay_key)(slug, self.key)
+        if session is None:
             # The same answer for an unknown session and a wrong key.
             raise Denied(CLOSE_NOT_AUTHENTICATED, "bad_key", "Unknown session or overlay key.")
         return session
@@ -405,9 +401,7 @@ class OverlayConsumer(StreamConsumer):
             .values_list("overlay_key", flat=True)
             .first
         )()
-        if key is None or not hmac.compare_digest(
-            self.key.encode("utf-8", "replace"), key.encode()
-        ):
+        if not overlay_key_matches(self.key, key):
             await self.shut(CLOSE_NOT_AUTHENTICATED, "bad_key", "The overlay key was changed.")
             return False
         return True

@@ -10,7 +10,6 @@ The formats are documented for graphics operators in docs/graphics.md; change bo
 
 from __future__ import annotations
 
-import hmac
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from questions import live
 from questions.models import Question
 from studio.models import Guest, LiveSession
+from studio.selectors import session_for_overlay_key
 
 FORMATS = ("json", "xml")
 XML_STYLES = ("rows", "caspar")
@@ -42,7 +42,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # Compared against when the session does not exist, so an unknown slug and a wrong key take the
 # same path and get the same answer.
-_NO_KEY = b"-" * 32
 
 
 def clean(value: str) -> str:
@@ -108,10 +107,8 @@ def _params(request: HttpRequest, fmt: str) -> Params:
 
 def _authorised_session(request: HttpRequest, slug: str) -> LiveSession:
     given = request.headers.get("X-Overlay-Key") or request.GET.get("key", "")
-    session = LiveSession.objects.filter(slug=slug).first()
-    expected = session.overlay_key.encode() if session is not None else _NO_KEY
-    same = hmac.compare_digest(given.encode("utf-8", "replace"), expected)
-    if session is None or not same:
+    session = session_for_overlay_key(slug, given)
+    if session is None:
         raise FeedError(403, "bad_key", "Unknown session or wrong overlay key.")
     return session
 

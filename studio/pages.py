@@ -6,7 +6,6 @@ the DOM as text only. Every page is served under a Content-Security-Policy witho
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 from urllib.parse import urlencode
 
@@ -167,9 +166,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
 def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     """The 1920x1080 transparent lower third for OBS, vMix and CasparCG browser inputs."""
     key = request.GET.get("key", "")
-    session = LiveSession.objects.filter(slug=slug).first()
-    if session is None or not hmac.compare_digest(
-        key.encode("utf-8", "replace"), session.overlay_key.encode()
-    ):
+    session = selectors.session_for_overlay_key(slug, key)
+    if session is None:
         return render(request, "studio/overlay_denied.html", status=403)
     return render(request, "studio/overlay.html", {"session": session, "key": key})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import QuerySet
 
 from socialroom.errors import NotFound
@@ -59,3 +61,24 @@ def session_for_user_by_slug(user: User, slug: str) -> LiveSession:
         return sessions_for_user(user).get(slug=slug)
     except LiveSession.DoesNotExist as exc:
         raise NotFound("No such session.") from exc
+
+
+# Compared with when there is no such session, so that the time taken says nothing either way.
+_NO_KEY = b"-" * 32
+
+
+def overlay_key_matches(given: str, expected: str | None) -> bool:
+    """Constant-time comparison of an overlay key; False when there is no expected key."""
+    same = hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode() if expected else _NO_KEY
+    )
+    return same and expected is not None
+
+
+def session_for_overlay_key(slug: str, key: str) -> LiveSession | None:
+    """The session if ``key`` is its overlay key; None for an unknown session or a wrong key,
+    which graphics clients are told alike."""
+    session = LiveSession.objects.filter(slug=slug).first()
+    if not overlay_key_matches(key, session.overlay_key if session else None):
+        return None
+    return session
