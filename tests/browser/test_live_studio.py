@@ -152,3 +152,23 @@ def test_a_host_sees_no_moderation_column_and_an_audience_vote_reaches_the_conso
         has_text=str(votes_before + 1)
     ).wait_for(timeout=5_000)
     assert errors.messages == []
+
+
+def test_a_flagged_question_waits_in_moderation_with_its_reason(new_page):
+    errors = PageErrors()
+    text = "Call me on 06 12 34 56 78, why is the show so sh1t?"
+    ask(new_page, text, errors)
+    console = open_console(new_page, errors)
+
+    pending = card(console, "moderation", "why is the show")
+    pending.wait_for()
+
+    flags = pending.locator(".flag")
+    assert sorted(flags.evaluate_all("els => els.map(e => e.className)")) == [
+        "flag flag-personal_data",
+        "flag flag-profanity",
+    ]
+    reasons = " ".join(pending.locator(".flag-reason").all_text_contents())
+    assert "06 12 34 56 78" not in reasons  # masked for the moderator too
+    assert "78" in reasons
+    assert errors.messages == []
