@@ -158,10 +158,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.send_error("malformed", '"data" must be an object.', id=client_id)
             return
         type_ = message["type"]
-        if type_ in ("hello", "resync"):
-            await self.on_hello(client_id, data if type_ == "hello" else {"seq": None})
-            return
-        await self.on_message(type_, client_id, data)
+        try:
+            if type_ in ("hello", "resync"):
+                await self.on_hello(client_id, data if type_ == "hello" else {"seq": None})
+                return
+            await self.on_message(type_, client_id, data)
+        except LiveSession.DoesNotExist:
+            # Deleted (in the admin) while this socket was open.
+            await self.shut(CLOSE_NOT_FOUND, "not_found", "This session no longer exists.")
 
     async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
         await self.send_error(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from questions.models import Question
 from questions.services import question_approve, session_take_on_air
 from studio import events
-from studio.models import Guest, Membership
+from studio.models import Guest, LiveSession, Membership
 from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory
 from tests.realtime.sockets import run, types
@@ -545,6 +545,28 @@ async def test_a_flood_of_frames_is_rate_limited_and_the_socket_recovers(ready):
 
 
 # --- membership changes while connected -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "hello", "data": {"seq": None}},
+        {"type": "approve", "id": "c1", "data": {"question": 1}},
+    ],
+    ids=["hello", "command"],
+)
+async def test_a_session_deleted_while_connected_closes_the_console_with_a_reason(
+    console, producer_a, session_a, message
+):
+    socket = await console(producer_a)
+    await socket.snapshot()
+
+    await run(LiveSession.objects.filter(pk=session_a.pk).delete)()
+    await socket.send(message)
+
+    error = await socket.error()
+    assert error["code"] == "not_found"
+    assert await socket.closed() == 4404
 
 
 async def test_a_crew_member_removed_while_connected_is_closed_out(
