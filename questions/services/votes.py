@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
 from questions.live import votes_changed
@@ -27,9 +27,19 @@ def vote_cast(*, question: Question, voter: str) -> int:
     """Record the voter's vote and return the question's new count.
 
     A second vote by the same voter is refused (``already_voted``) and changes nothing;
-    the database's unique constraint holds this even under concurrent requests.
+    the database's unique constraint holds this even under concurrent requests. A vote for one
+    question of a cluster of near-duplicates counts for the cluster, so a voter who voted for
+    one of them is refused for the others too.
     """
     _check_votable(question)
+    root = question.duplicate_of_id or question.pk
+    in_cluster = Q(question_id=root) | Q(question__duplicate_of_id=root)
+    if Vote.objects.filter(in_cluster, voter=voter).exclude(question=question).exists():
+        raise Conflict(
+            "You already voted for a question just like this one.",
+            code="already_voted",
+            details={"cluster": root},
+        )
     try:
         with transaction.atomic():
             Vote.objects.create(question=question, voter=voter)

@@ -180,3 +180,20 @@ def test_the_crew_list_filters_flagged_questions(session_a, api_as, moderator_a)
     assert [q["text"] for q in flagged] == ["Visit www.cheap-tickets.example for seats?"]
     assert [q["flags"][0]["code"] for q in links] == ["link"]
     assert [q["text"] for q in clean] == ["When is the next tour?"]
+
+
+def test_a_voter_counts_once_per_cluster(session_a, producer_a):
+    from socialroom.errors import Conflict
+
+    original = submit(session_a, "Will you tour in Canada next year?")
+    duplicate = submit(session_a, "will you tour in canada next year", who="c" * 64)
+    for q in (original, duplicate):
+        question_approve(actor=producer_a, question=q)
+    vote_cast(question=Question.objects.get(pk=duplicate.pk), voter="1" * 64)
+
+    with pytest.raises(Conflict) as refused:
+        vote_cast(question=Question.objects.get(pk=original.pk), voter="1" * 64)
+
+    assert refused.value.code == "already_voted"
+    original.refresh_from_db()
+    assert original.vote_count == 1  # the one vote, through the duplicate
