@@ -23,7 +23,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed
@@ -64,12 +64,50 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-class FakeMastodon:
+class _StreamingFake:
+    """What both streaming fakes share: ``events`` and the state guarded by one condition, a
+    stop that ends every open stream, and dropping every open stream as a server restart does."""
+
+    events: list[Any]
+    thread: threading.Thread
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._stopping = False
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def _end_streams(self, *, stopping: bool = False) -> None:
+        with self._cond:
+            if stopping:
+                self._stopping = True
+            else:
+                self._generation += 1
+            self._cond.notify_all()
+
+    def _events_after(self, seen: int, generation: int, timeout: float) -> list[Any] | None:
+        """The events after the first ``seen``, waiting up to ``timeout`` for some; None once
+        this stream must end (the fake stops, or its streams were dropped)."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self._stopping or self._generation != generation or len(self.events) > seen,
+                timeout=timeout,
+            )
+            if self._stopping or self._generation != generation:
+                return None
+            return self.events[seen:]
+
+
+class FakeMastodon(_StreamingFake):
     """A Mastodon instance's hashtag APIs. ``post()`` publishes a status."""
 
     host = "mastodon.test"
 
     def __init__(self, *, heartbeat: float = 0.2) -> None:
+        super().__init__()
         self.heartbeat = heartbeat
         self.statuses: list[dict[str, Any]] = []
         # Everything the streaming API has to tell: ("update" | "delete", data, tags).
@@ -79,9 +117,6 @@ class FakeMastodon:
         self.requests: list[tuple[float, str, dict[str, list[str]]]] = []
         self.stream_connections = 0
         self.open_streams = 0
-        self._cond = threading.Condition()
-        self._generation = 0
-        self._stopping = False
         self._next_id = 113_456_789_012_345_000
         fake = self
 
@@ -95,22 +130,14 @@ class FakeMastodon:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> FakeMastodon:
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        self._end_streams(stopping=True)
         self.server.shutdown()
         self.server.server_close()
 
     def drop_streams(self) -> None:
         """End every open stream, as an instance restart does."""
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
+        self._end_streams()
 
     def timeline_requests(self) -> list[dict[str, list[str]]]:
         return [q for _, path, q in self.requests if path.startswith("/api/v1/timelines/tag/")]
@@ -260,18 +287,10 @@ class _MastodonHandler(BaseHTTPRequestHandler):
         try:
             self._chunk(b":)\n")
             while True:
-                with fake._cond:
-                    fake._cond.wait_for(
-                        lambda seen=seen: (
-                            fake._stopping
-                            or fake._generation != generation
-                            or len(fake.events) > seen
-                        ),
-                        timeout=fake.heartbeat,
-                    )
-                    if fake._stopping or fake._generation != generation:
-                        break
-                    new, seen = fake.events[seen:], len(fake.events)
+                new = fake._events_after(seen, generation, fake.heartbeat)
+                if new is None:
+                    break
+                seen += len(new)
                 for event, data, tags in new:
                     if tag in tags:
                         self._chunk(f"event: {event}\ndata: {data}\n\n".encode())
@@ -286,17 +305,15 @@ class _MastodonHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class FakeJetstream:
+class FakeJetstream(_StreamingFake):
     """Jetstream's subscribe endpoint. ``post()`` publishes a post; ``publish()`` any event."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.events: list[dict[str, Any]] = []
         self.cursors: list[int | None] = []  # the cursor each connection asked for
         self.attempts: list[float] = []  # when each connection was attempted
         self.refusing = False  # answer the handshake with 503
-        self._cond = threading.Condition()
-        self._generation = 0
-        self._stopping = False
         self._clock = 1_725_911_162_000_000
         self.server = serve(self._handle, "127.0.0.1", 0, process_request=self._process_request)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -305,20 +322,12 @@ class FakeJetstream:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/subscribe"
 
-    def start(self) -> FakeJetstream:
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        self._end_streams(stopping=True)
         self.server.shutdown()
 
     def drop_connections(self) -> None:
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
+        self._end_streams()
 
     def tick(self) -> int:
         with self._cond:
@@ -378,18 +387,10 @@ class FakeJetstream:
                 )
         try:
             while True:
-                with self._cond:
-                    self._cond.wait_for(
-                        lambda index=index: (
-                            self._stopping
-                            or self._generation != generation
-                            or len(self.events) > index
-                        ),
-                        timeout=0.5,
-                    )
-                    if self._stopping or self._generation != generation:
-                        break
-                    new, index = self.events[index:], len(self.events)
+                new = self._events_after(index, generation, 0.5)
+                if new is None:
+                    break
+                index += len(new)
                 for event in new:
                     collection = event.get("commit", {}).get("collection")
                     if event.get("kind") == "commit" and wanted and collection not in wanted:
