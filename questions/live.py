@@ -6,6 +6,7 @@ The shapes are documented for vendors in docs/realtime.md; change both together.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -165,6 +166,10 @@ def publish_guests(session_id: int) -> None:
 
 def _flush_votes(session_id: int, ids: set[int]) -> None:
     with transaction.atomic():
+        # The stream lock first, then the counts: read after every earlier ``votes`` event
+        # committed, they are never older than what a lower seq carried (several processes
+        # flush the same session).
+        events.lock_streams(session_id)
         rows = Question.objects.filter(session_id=session_id, pk__in=ids).values_list(
             "pk", "vote_count", "status"
         )
@@ -183,9 +188,9 @@ def _flush_votes(session_id: int, ids: set[int]) -> None:
 votes_coalescer = events.Coalescer(_flush_votes, delay=settings.VOTES_COALESCE_SECONDS)
 
 
-def votes_changed(session_id: int, question_id: int) -> None:
-    """After a vote commits: the new count goes out with the next coalesced ``votes`` event."""
-    votes_coalescer.add(session_id, [question_id])
+def votes_changed(session_id: int, question_ids: Iterable[int]) -> None:
+    """After votes commit: the new counts go out with the next coalesced ``votes`` event."""
+    votes_coalescer.add(session_id, question_ids)
 
 
 # --- snapshots --------------------------------------------------------------------------------

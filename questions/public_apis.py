@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from questions import selectors, services
+from questions import selectors, services, vote_writer
 from questions.models import Question, QuestionStatus
 from questions.serializers import PublicQuestionOutput
 from questions.services import AuthorInfo
+from questions.services.votes import VoteRequest
 from questions.throttles import (
     SubmitIpThrottle,
     SubmitVoterThrottle,
@@ -20,8 +24,8 @@ from questions.throttles import (
     VoteVoterThrottle,
 )
 from questions.voters import remember_voter, voter_for_request
-from socialroom.api import validated
-from socialroom.errors import ValidationFailed
+from socialroom.api import exception_handler, validated
+from socialroom.errors import DomainError, ValidationFailed
 from studio.models import Guest
 from studio.selectors import public_session
 
@@ -171,3 +175,49 @@ class PublicVoteApi(_PublicApi):
         question = self._question(slug, pk)
         count = services.vote_withdraw(question=question, voter=voter_for_request(request).voter)
         return Response({"question": question.pk, "vote_count": count, "voted": False})
+
+
+# --- the vote endpoint's fast path ------------------------------------------------------------
+#
+# POST and DELETE are served by an async view, so that requests wait for their batch on the event
+# loop (group commit, questions/vote_writer.py) instead of holding the process's one thread for
+# synchronous views. Everything else (OPTIONS, other methods) and the schema stay with the DRF
+# view above, whose behaviour this one keeps: the same throttles, voter, errors and bodies.
+
+_drf_vote_view = PublicVoteApi.as_view()
+
+
+def _error_response(exc: Exception, request: Request) -> HttpResponse:
+    response = exception_handler(exc, {"request": request})
+    if response is None:
+        raise exc
+    out = JsonResponse(response.data, status=response.status_code)
+    for header, value in response.items():
+        if header.lower() in ("retry-after", "www-authenticate"):
+            out[header] = value
+    return out
+
+
+async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    if request.method not in ("POST", "DELETE"):
+        return await sync_to_async(_drf_vote_view)(request, slug=slug, pk=pk)
+    api_request = Request(request)
+    try:
+        voter = voter_for_request(api_request).voter
+        for throttle_class in PublicVoteApi.throttle_classes:
+            throttle = throttle_class()
+            if not throttle.allow_request(api_request, None):
+                raise Throttled(throttle.wait())
+        result = await vote_writer.submit(
+            VoteRequest(slug, pk, voter, add=request.method == "POST")
+        )
+    except (DomainError, APIException) as exc:
+        return remember_voter(api_request, _error_response(exc, api_request))
+    body = {"question": result.question, "vote_count": result.votes, "voted": result.voted}
+    return remember_voter(api_request, JsonResponse(body))
+
+
+# The schema generator documents the DRF view through these attributes.
+public_vote_view.cls = PublicVoteApi  # type: ignore[attr-defined]
+public_vote_view.initkwargs = {}  # type: ignore[attr-defined]
+public_vote_view.csrf_exempt = True  # type: ignore[attr-defined]

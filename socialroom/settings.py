@@ -137,7 +137,12 @@ EVENT_HEARTBEAT_SECONDS = env.float("EVENT_HEARTBEAT_SECONDS", default=2.0)
 EVENT_REPLAY_SECONDS = env.int("EVENT_REPLAY_SECONDS", default=300)
 EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=2000)
 EVENT_PRUNE_EVERY = 100
-VOTES_COALESCE_SECONDS = env.float("VOTES_COALESCE_SECONDS", default=0.25)
+VOTES_COALESCE_SECONDS = env.float("VOTES_COALESCE_SECONDS", default=0.05)
+# Group commit of votes (questions/vote_writer.py): how long an idle writer waits for more
+# votes, the most votes per transaction, and whether batches run in a thread of their own.
+VOTE_BATCH_WINDOW_SECONDS = env.float("VOTE_BATCH_WINDOW_SECONDS", default=0.002)
+VOTE_BATCH_MAX = env.int("VOTE_BATCH_MAX", default=500)
+VOTE_WRITER_THREAD = env.bool("VOTE_WRITER_THREAD", default=True)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # Without Redis, the cache and channel layer are per process: sockets then check the stream's head
 # in the database at each heartbeat, so that writes from other processes (commands, replays)

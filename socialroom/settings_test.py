@@ -17,3 +17,6 @@ if REDIS_URL:  # noqa: F405
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     # One test database per run, so two runs on one server never drop each other's.
     DATABASES["default"]["TEST"] = {"NAME": f"test_socialroom_{os.getpid()}"}  # noqa: F405
+# Vote batches run in the thread of synchronous code, where a test's open transaction is visible;
+# the server default (a writer thread of its own) is exercised by tests/multiprocess and bench/.
+VOTE_WRITER_THREAD = False

@@ -59,7 +59,7 @@ api = [
     ),
     path(
         "public/sessions/<slug:slug>/questions/<int:pk>/vote/",
-        pub.PublicVoteApi.as_view(),
+        pub.public_vote_view,
         name="public-vote",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

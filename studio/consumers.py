@@ -22,7 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from questions import live
+from questions import live, vote_writer
+from questions.services.votes import VoteRequest
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
 from socialroom.errors import DomainError, NotAllowed
@@ -431,3 +432,41 @@ class AudienceConsumer(StreamConsumer):
 
     async def build_snapshot(self) -> dict[str, Any]:
         return await database_sync_to_async(live.audience_snapshot)(self.session, self.voter)
+
+    async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
+        """``vote`` and ``unvote``: acknowledged once the vote is committed (group commit)."""
+        if type_ not in ("vote", "unvote"):
+            await self.send_error(
+                "unknown_type",
+                f"Unknown message type {type_[:40]!r}.",
+                id=client_id,
+                details={"accepted": ["hello", "resync", "unvote", "vote"]},
+            )
+            return
+        question = data.get("question")
+        if not isinstance(question, int) or isinstance(question, bool) or not 0 < question < 2**63:
+            await self.send_error("invalid", '"question" is the id of a question.', id=client_id)
+            return
+        if self.voter is None:
+            await self.send_error(
+                "no_voter",
+                "Voting needs the voter cookie: load the audience page first.",
+                id=client_id,
+            )
+            return
+        request = VoteRequest(self.session.pk, question, self.voter, add=type_ == "vote")
+        try:
+            result = await vote_writer.submit(request)
+        except DomainError as exc:
+            await self.send_error(exc.code, exc.message, id=client_id, details=exc.details)
+            return
+        await self.send_frame(
+            "ack",
+            {
+                "id": client_id,
+                "action": type_,
+                "question": result.question,
+                "votes": result.votes,
+                "voted": result.voted,
+            },
+        )

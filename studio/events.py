@@ -73,6 +73,15 @@ def _next_seq(session_id: int, stream: str) -> int:
     )
 
 
+def lock_streams(session_id: int) -> None:
+    """Take the session's event lock (its crew head row) now, before reading what to emit."""
+    list(
+        EventStream.objects.select_for_update()
+        .filter(session_id=session_id, stream=CREW)
+        .values_list("pk", flat=True)
+    )
+
+
 def emit(
     session_id: int,
     type: str,

@@ -1,85 +1,295 @@
-"""Audience votes: one per voter per question, counted exactly once."""
+"""Audience votes: one per voter per question, counted exactly once, written in batches.
+
+Every vote, from HTTP or from the audience socket, goes through ``vote_batch``: one transaction
+for many votes (group commit). PostgreSQL commits a few thousand single-row transactions a
+second on modest hardware but writes a hundred thousand rows a second in batches, so a busy
+server process gathers the votes of a few milliseconds (``questions/vote_writer.py``) and writes
+them together. A vote is acknowledged only after its batch commits: an acknowledged vote is in
+the database, whatever happens to the process afterwards.
+
+Exactly once: the ``(question, voter)`` unique constraint holds it, with ``ON CONFLICT DO
+NOTHING`` telling which votes are new. A vote sent again (a retry after a lost acknowledgement)
+is refused as ``already_voted`` and changes nothing.
+"""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Greatest
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
 
 from questions.live import votes_changed
-from questions.models import VOTABLE_STATUSES, Question, Vote
-from socialroom.errors import Conflict, NotFound
+from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
+from socialroom.errors import Conflict, DomainError, NotFound
 from studio.models import SessionStatus
 
+# The raw SQL below interpolates only quoted table names and "%s" placeholders; every value is a
+# query parameter. (The ORM has no INSERT ... ON CONFLICT ... RETURNING, which tells new votes
+# from repeated ones in one statement.)
+#
+# A batch never holds two votes of one voter on one question: the second waits for the next
+# batch, so a vote and its withdrawal apply in the order they were sent.
 
-def _check_votable(question: Question) -> None:
-    if question.session.status != SessionStatus.LIVE:
-        raise Conflict("Voting is closed: the session is not live.", code="session_closed")
-    if question.status not in VOTABLE_STATUSES:
-        raise Conflict(
+
+@dataclass(frozen=True)
+class VoteRequest:
+    session: int | str  # the session's id, or its slug (the public address)
+    question_id: int
+    voter: str
+    add: bool  # True: vote; False: take the vote back
+    # From the audience (HTTP, socket): a question they may not see is "not found" to them.
+    audience: bool = True
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.question_id, self.voter)
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    question: int
+    votes: int  # the question's count once this batch committed
+    voted: bool
+
+
+@dataclass
+class _Target:
+    session_id: int
+    session_slug: str
+    session_status: str
+    status: str
+    root: int  # the original of its cluster of near-duplicates (itself when it has none)
+
+
+def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError]:
+    """Apply votes and withdrawals in one transaction; one result or refusal per request.
+
+    A refused request changes nothing; the others are written all together. The new counts are
+    announced (coalesced) once the transaction commits.
+    """
+    if not requests:
+        return []
+    if len({r.key for r in requests}) != len(requests):
+        raise ValueError("a batch holds at most one request per voter and question")
+    outcome: list[VoteResult | DomainError | None] = [None] * len(requests)
+    with transaction.atomic():
+        targets = _lock_targets({r.question_id for r in requests})
+        accepted: list[int] = []
+        for i, request in enumerate(requests):
+            refusal = _refusal(request, targets.get(request.question_id))
+            if refusal is not None:
+                outcome[i] = refusal
+            else:
+                accepted.append(i)
+        adds = [i for i in accepted if requests[i].add]
+        removes = [i for i in accepted if not requests[i].add]
+        adds = _drop_cluster_repeats(requests, adds, targets, outcome)
+
+        deltas: dict[int, int] = defaultdict(int)
+        inserted = _insert([requests[i] for i in adds])
+        for i in adds:
+            if requests[i].key in inserted:
+                deltas[requests[i].question_id] += 1
+            else:
+                outcome[i] = Conflict("You already voted for this question.", code="already_voted")
+        deleted = _delete([requests[i] for i in removes])
+        for i in removes:
+            if requests[i].key in deleted:
+                deltas[requests[i].question_id] -= 1
+            else:
+                outcome[i] = NotFound("You have not voted for this question.", code="not_voted")
+
+        counts = _apply_counts(deltas, targets)
+        for i in accepted:
+            if outcome[i] is None:
+                r = requests[i]
+                outcome[i] = VoteResult(r.question_id, counts[r.question_id], r.add)
+        changed = defaultdict(set)
+        for qid in deltas:
+            changed[targets[qid].session_id].add(qid)
+            changed[targets[qid].session_id].add(targets[qid].root)
+        for session_id, ids in changed.items():
+            transaction.on_commit(
+                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids)
+            )
+    return outcome  # type: ignore[return-value]
+
+
+def _lock_targets(question_ids: set[int]) -> dict[int, _Target]:
+    """Read the questions voted on and lock them, with their clusters' originals, in id order.
+
+    Locking in one order (ids ascending) lets batches of several processes touch the same
+    questions without deadlocking; the locks also keep a question from being rejected between
+    the check and the count.
+    """
+    rows = Question.objects.filter(pk__in=question_ids).values_list("pk", "duplicate_of_id")
+    lock_ids = set(question_ids) | {root for _, root in rows if root}
+    locked = (
+        Question.objects.select_for_update(of=("self",))
+        .filter(pk__in=lock_ids)
+        .order_by("pk")
+        .values_list(
+            "pk", "session_id", "session__slug", "session__status", "status", "duplicate_of_id"
+        )
+    )
+    return {
+        pk: _Target(session_id, slug, session_status, status, root or pk)
+        for pk, session_id, slug, session_status, status, root in locked
+    }
+
+
+def _refusal(request: VoteRequest, target: _Target | None) -> DomainError | None:
+    if target is None or request.session not in (target.session_id, target.session_slug):
+        return NotFound("No such question.")
+    if request.audience and (
+        target.status not in PUBLIC_STATUSES or target.session_status == SessionStatus.DRAFT
+    ):
+        return NotFound("No such question.")
+    if target.session_status != SessionStatus.LIVE:
+        return Conflict("Voting is closed: the session is not live.", code="session_closed")
+    if target.status not in VOTABLE_STATUSES:
+        return Conflict(
             "Only approved questions can be voted on.",
             code="not_votable",
-            details={"status": question.status},
+            details={"status": target.status},
         )
+    return None
+
+
+def _drop_cluster_repeats(
+    requests: Sequence[VoteRequest],
+    adds: list[int],
+    targets: dict[int, _Target],
+    outcome: list,
+) -> list[int]:
+    """A voter counts once per cluster of near-duplicates: refuse a vote for one question of a
+    cluster when the voter already voted for another (before, or earlier in this batch)."""
+    roots = {targets[requests[i].question_id].root for i in adds}
+    members: dict[int, set[int]] = defaultdict(set)
+    for pk, root in Question.objects.filter(duplicate_of_id__in=roots).values_list(
+        "pk", "duplicate_of_id"
+    ):
+        members[root].update((pk, root))
+    clustered = [i for i in adds if targets[requests[i].question_id].root in members]
+    if not clustered:
+        return adds
+    member_root = {pk: root for root, pks in members.items() for pk in pks}
+    voted: dict[tuple[str, int], int] = {}
+    for qid, voter in Vote.objects.filter(
+        question_id__in=member_root, voter__in={requests[i].voter for i in clustered}
+    ).values_list("question_id", "voter"):
+        voted[(voter, member_root[qid])] = qid
+    kept = []
+    for i in adds:
+        r = requests[i]
+        root = targets[r.question_id].root
+        if root not in members:
+            kept.append(i)
+            continue
+        other = voted.get((r.voter, root))
+        if other is not None and other != r.question_id:
+            outcome[i] = Conflict(
+                "You already voted for a question just like this one.",
+                code="already_voted",
+                details={"cluster": root},
+            )
+            continue
+        voted[(r.voter, root)] = r.question_id
+        kept.append(i)
+    return kept
+
+
+def _insert(requests: list[VoteRequest]) -> set[tuple[int, str]]:
+    """Insert the votes; the ones that were already there are skipped. Returns the new ones."""
+    if not requests:
+        return set()
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    now = timezone.now()
+    rows = ", ".join(["(%s, %s, %s)"] * len(requests))
+    params: list = []
+    for r in requests:
+        params += [r.question_id, r.voter, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (question_id, voter, created_at) VALUES {rows} "  # noqa: S608
+            "ON CONFLICT (question_id, voter) DO NOTHING RETURNING question_id, voter",
+            params,
+        )
+        return {(qid, voter) for qid, voter in cursor.fetchall()}
+
+
+def _delete(requests: list[VoteRequest]) -> set[tuple[int, str]]:
+    if not requests:
+        return set()
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    where = " OR ".join(["(question_id = %s AND voter = %s)"] * len(requests))
+    params: list = []
+    for r in requests:
+        params += [r.question_id, r.voter]
+    with connection.cursor() as cursor:
+        sql = f"DELETE FROM {table} WHERE {where} RETURNING question_id, voter"  # noqa: S608
+        cursor.execute(sql, params)
+        return {(qid, voter) for qid, voter in cursor.fetchall()}
+
+
+def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[int, int]:
+    """Add the deltas to the questions' counts in one statement; returns the new counts.
+
+    A near-duplicate's votes count for its original too: the original ranks with its cluster.
+    """
+    total: dict[int, int] = defaultdict(int)
+    for qid, delta in deltas.items():
+        total[qid] += delta
+        root = targets[qid].root
+        if root != qid:
+            total[root] += delta
+    total = {qid: delta for qid, delta in total.items() if delta}
+    counts: dict[int, int] = {}
+    if total:
+        table = connection.ops.quote_name(Question._meta.db_table)
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        cases = " ".join(["WHEN %s THEN %s"] * len(total))
+        ids = ", ".join(["%s"] * len(total))
+        params: list = []
+        for qid, delta in total.items():
+            params += [qid, delta]
+        params += list(total)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET vote_count = {greatest}(vote_count + CASE id {cases} "  # noqa: S608
+                f"ELSE 0 END, 0) WHERE id IN ({ids}) RETURNING id, vote_count",
+                params,
+            )
+            counts = dict(cursor.fetchall())
+    unchanged = [qid for qid in deltas if qid not in counts]
+    if unchanged:  # votes and withdrawals that cancelled out
+        counts |= dict(Question.objects.filter(pk__in=unchanged).values_list("pk", "vote_count"))
+    return counts
+
+
+# --- one vote at a time (management commands, the demo, synchronous callers) -------------------
+
+
+def _one(request: VoteRequest) -> int:
+    result = vote_batch([request])[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result.votes
 
 
 def vote_cast(*, question: Question, voter: str) -> int:
     """Record the voter's vote and return the question's new count.
 
-    A second vote by the same voter is refused (``already_voted``) and changes nothing;
-    the database's unique constraint holds this even under concurrent requests. A vote for one
-    question of a cluster of near-duplicates counts for the cluster, so a voter who voted for
-    one of them is refused for the others too.
+    A second vote by the same voter is refused (``already_voted``) and changes nothing. A vote
+    for one question of a cluster of near-duplicates counts for the cluster, so a voter who
+    voted for one of them is refused for the others too.
     """
-    _check_votable(question)
-    root = question.duplicate_of_id or question.pk
-    in_cluster = Q(question_id=root) | Q(question__duplicate_of_id=root)
-    if Vote.objects.filter(in_cluster, voter=voter).exclude(question=question).exists():
-        raise Conflict(
-            "You already voted for a question just like this one.",
-            code="already_voted",
-            details={"cluster": root},
-        )
-    try:
-        with transaction.atomic():
-            Vote.objects.create(question=question, voter=voter)
-            _count(question, +1)
-            _announce(question)
-    except IntegrityError as exc:
-        raise Conflict("You already voted for this question.", code="already_voted") from exc
-    return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
-
-
-def _announce(question: Question) -> None:
-    session_id, question_id = question.session_id, question.pk
-    root_id = question.duplicate_of_id
-    transaction.on_commit(lambda: votes_changed(session_id, question_id))
-    if root_id:
-        transaction.on_commit(lambda: votes_changed(session_id, root_id))
-
-
-def _count(question: Question, delta: int) -> None:
-    # The status is checked again in the same statement as the count, so a question rejected
-    # since it was read takes no vote: the whole transaction rolls back.
-    updated = Question.objects.filter(pk=question.pk, status__in=VOTABLE_STATUSES).update(
-        vote_count=F("vote_count") + delta
-    )
-    if not updated:
-        raise Conflict("Only approved questions can be voted on.", code="not_votable")
-    if question.duplicate_of_id:
-        # A near-duplicate's votes count for its cluster: the original ranks with them.
-        Question.objects.filter(pk=question.duplicate_of_id).update(
-            vote_count=Greatest(F("vote_count") + delta, 0)
-        )
+    return _one(VoteRequest(question.session_id, question.pk, voter, add=True, audience=False))
 
 
 def vote_withdraw(*, question: Question, voter: str) -> int:
     """Remove the voter's vote and return the question's new count."""
-    _check_votable(question)
-    with transaction.atomic():
-        deleted, _ = Vote.objects.filter(question=question, voter=voter).delete()
-        if not deleted:
-            raise NotFound("You have not voted for this question.", code="not_voted")
-        _count(question, -1)
-        _announce(question)
-    return Question.objects.values_list("vote_count", flat=True).get(pk=question.pk)
+    return _one(VoteRequest(question.session_id, question.pk, voter, add=False, audience=False))
