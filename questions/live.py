@@ -164,7 +164,7 @@ def publish_guests(session_id: int) -> None:
     events.emit(session_id, "guests", crew={"guests": guests}, public={"guests": guests})
 
 
-def _flush_votes(session_id: int, ids: set[int]) -> None:
+def _flush_votes(session_id: int, ids: set[int], *, public: bool) -> None:
     with transaction.atomic():
         # The stream lock first, then the counts: read after every earlier ``votes`` event
         # committed, they are never older than what a lower seq carried (several processes
@@ -173,24 +173,33 @@ def _flush_votes(session_id: int, ids: set[int]) -> None:
         rows = Question.objects.filter(session_id=session_id, pk__in=ids).values_list(
             "pk", "vote_count", "status"
         )
-        crew = {str(pk): count for pk, count, _ in rows}
-        public = {str(pk): count for pk, count, status in rows if status in PUBLIC_STATUSES}
-        if not crew:
-            return
-        events.emit(
-            session_id,
-            "votes",
-            crew={"counts": crew},
-            public={"counts": public} if public else None,
-        )
+        if public:
+            counts = {str(pk): n for pk, n, status in rows if status in PUBLIC_STATUSES}
+            if counts:
+                events.emit(session_id, "votes", crew=None, public={"counts": counts})
+        else:
+            counts = {str(pk): n for pk, n, _ in rows}
+            if counts:
+                events.emit(session_id, "votes", crew={"counts": counts})
 
 
-votes_coalescer = events.Coalescer(_flush_votes, delay=settings.VOTES_COALESCE_SECONDS)
+# The host's queue follows votes closely; the audience sees counts move once a second, which is
+# as fresh as a listener needs and keeps the fan-out to thousands of phones small.
+votes_coalescer = events.Coalescer(
+    lambda session_id, ids: _flush_votes(session_id, ids, public=False),
+    delay=settings.VOTES_COALESCE_SECONDS,
+)
+public_votes_coalescer = events.Coalescer(
+    lambda session_id, ids: _flush_votes(session_id, ids, public=True),
+    delay=settings.VOTES_PUBLIC_COALESCE_SECONDS,
+)
 
 
 def votes_changed(session_id: int, question_ids: Iterable[int]) -> None:
-    """After votes commit: the new counts go out with the next coalesced ``votes`` event."""
-    votes_coalescer.add(session_id, question_ids)
+    """After votes commit: the new counts go out with the next coalesced ``votes`` events."""
+    ids = list(question_ids)
+    votes_coalescer.add(session_id, ids)
+    public_votes_coalescer.add(session_id, ids)
 
 
 # --- snapshots --------------------------------------------------------------------------------

@@ -108,7 +108,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Pub/sub: one Redis message per group event and server process, fanned out to the
+            # process's sockets in memory (docs/performance.md). Messages missed while Redis is
+            # unreachable are caught up by seq (docs/realtime.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
@@ -138,6 +141,7 @@ EVENT_REPLAY_SECONDS = env.int("EVENT_REPLAY_SECONDS", default=300)
 EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=2000)
 EVENT_PRUNE_EVERY = 100
 VOTES_COALESCE_SECONDS = env.float("VOTES_COALESCE_SECONDS", default=0.05)
+VOTES_PUBLIC_COALESCE_SECONDS = env.float("VOTES_PUBLIC_COALESCE_SECONDS", default=1.0)
 # Group commit of votes (questions/vote_writer.py): how long an idle writer waits for more
 # votes, the most votes per transaction, and whether batches run in a thread of their own.
 VOTE_BATCH_WINDOW_SECONDS = env.float("VOTE_BATCH_WINDOW_SECONDS", default=0.002)

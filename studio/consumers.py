@@ -237,7 +237,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 # has it, because events are committed before they are sent.
                 await self.sync_from(self.last_sent)
                 return
-            await self.send_frame(message["event"], message["data"], seq=seq)
+            if not self.shut_down:
+                await self.send(text_data=message["frame"])
             self.last_sent = seq
 
     async def stream_control(self, message: dict[str, Any]) -> None:

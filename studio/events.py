@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -86,18 +87,21 @@ def emit(
     session_id: int,
     type: str,
     *,
-    crew: dict[str, Any],
+    crew: dict[str, Any] | None,
     public: dict[str, Any] | None = None,
     overlay: dict[str, Any] | None = None,
 ) -> None:
     """Append one event to the session's streams; it is sent to sockets after commit.
 
-    ``crew`` is required: the crew stream carries every event. ``public`` and ``overlay`` are the
-    event's data as that audience may see it, or None when the event is not for them. Must be
-    called inside ``transaction.atomic``, after the transaction's other row locks.
+    ``crew``, ``public`` and ``overlay`` are the event's data as that audience may see it, or
+    None when the event is not for them. The crew stream carries every event but the audience's
+    slower vote counts. Must be called inside ``transaction.atomic``, after the transaction's
+    other row locks.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("events.emit must be called inside transaction.atomic")
+    if crew is None:
+        lock_streams(session_id)  # the crew head is the session's one event lock, always first
     messages = []
     for stream, data in ((CREW, crew), (PUBLIC, public), (OVERLAY, overlay)):
         if data is None:
@@ -154,9 +158,15 @@ async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
                 "type": GROUP_MESSAGE_TYPE,
                 "seq": msg["seq"],
                 "event": msg["type"],
-                "data": msg["data"],
+                # The frame as sockets send it, serialised once here rather than once per socket.
+                "frame": frame_text(msg["seq"], msg["type"], msg["data"]),
             },
         )
+
+
+def frame_text(seq: int | None, type: str, data: dict[str, Any]) -> str:
+    """A server frame of the socket protocol (docs/realtime.md)."""
+    return json.dumps({"seq": seq, "type": type, "data": data})
 
 
 def send_control(session_id: int, stream: str, action: str) -> None:

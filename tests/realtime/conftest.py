@@ -92,9 +92,10 @@ def _fresh_coalescer():
     # A test that ends before a coalesced flush leaves its session "scheduled", and session ids
     # are reused once the tables are emptied: the next test must not inherit that.
     yield
-    with live.votes_coalescer._lock:
-        live.votes_coalescer._pending.clear()
-        live.votes_coalescer._scheduled.clear()
+    for coalescer in (live.votes_coalescer, live.public_votes_coalescer):
+        with coalescer._lock:
+            coalescer._pending.clear()
+            coalescer._scheduled.clear()
 
 
 class Sent(NamedTuple):

@@ -164,7 +164,7 @@ async def test_votes_reach_the_audience_without_questions_it_cannot_see(
     audience, moderator_a, session_a, monkeypatch
 ):
     kept, removed = [await run(make)(session_a, "approved", f"Q{n}?") for n in (1, 2)]
-    monkeypatch.setattr(live.votes_coalescer, "delay", 1.0)
+    monkeypatch.setattr(live.public_votes_coalescer, "delay", 1.0)
     socket = await audience("live-a")  # the server's event loop is now bound
     await socket.snapshot()
 

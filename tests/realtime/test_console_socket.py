@@ -653,7 +653,12 @@ async def test_an_event_already_sent_is_not_sent_again(ready, moderator_a, sessi
     for seq in (1, 0):
         await layer.group_send(
             events.group_name(session_a.pk, "crew"),
-            {"type": events.GROUP_MESSAGE_TYPE, "seq": seq, "event": "question", "data": {}},
+            {
+                "type": events.GROUP_MESSAGE_TYPE,
+                "seq": seq,
+                "event": "question",
+                "frame": events.frame_text(seq, "question", {}),
+            },
         )
 
     assert first["seq"] == 1

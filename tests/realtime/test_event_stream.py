@@ -484,7 +484,8 @@ def test_a_vote_count_of_a_question_no_longer_public_goes_to_the_crew_only(
     sent.clear()
 
     # A coalesced flush that covers a question rejected since its vote.
-    live._flush_votes(session_a.pk, {approved_question.pk, other.pk})
+    live._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=False)
+    live._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=True)
 
     assert on(sent, "crew")[0][2] == {"counts": {str(approved_question.pk): 1, str(other.pk): 1}}
     assert on(sent, "public")[0][2] == {"counts": {str(other.pk): 1}}
@@ -497,7 +498,8 @@ def test_a_vote_count_of_hidden_questions_only_is_not_sent_to_the_audience(
     question_reject(actor=moderator_a, question=approved_question)
     sent.clear()
 
-    live._flush_votes(approved_question.session_id, {approved_question.pk})
+    live._flush_votes(approved_question.session_id, {approved_question.pk}, public=False)
+    live._flush_votes(approved_question.session_id, {approved_question.pk}, public=True)
 
     assert kinds(sent, "crew") == ["votes"]
     assert on(sent, "public") == []

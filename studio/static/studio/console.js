@@ -7,7 +7,7 @@
 // textContent.
 
 import { LiveStream, Status, socketUrl } from "./realtime.js";
-import { rank } from "./ranking.js";
+import { RankedQueue } from "./ranking.js";
 
 const config = readJson("console-config");
 const STRINGS = readJson("console-strings");
@@ -76,7 +76,8 @@ const state = {
   questions: new Map(), // id -> question (a new object on every change: see ensureCard)
   onAir: { question: null, taken_at: null },
   capabilities: new Set(config.capabilities),
-  clockOffset: 0, // server clock minus ours, for the time decay of scores
+  clockOffset: 0, // server clock minus ours
+  queue: new RankedQueue({ prior: 1, halfLifeMinutes: 10 }), // approved questions, in order
 };
 
 const ui = {
@@ -117,6 +118,7 @@ function applySnapshot(data) {
   state.questions = new Map((data.questions ?? []).map((q) => [q.id, prepare(q)]));
   const serverNow = Date.parse(data.server_time);
   state.clockOffset = Number.isNaN(serverNow) ? 0 : serverNow - Date.now();
+  rebuildQueue();
   for (const id of ui.closedAt.keys()) {
     if (!CLOSED.has(state.questions.get(id)?.status)) ui.closedAt.delete(id);
   }
@@ -134,21 +136,36 @@ function applyEvent(type, data) {
     const q = data.question;
     if (!q) {
       state.questions.delete(data.id);
+      state.queue.remove(data.id);
     } else {
       if (CLOSED.has(q.status) && before?.status !== q.status) ui.closedAt.set(q.id, Date.now());
       if (!CLOSED.has(q.status)) ui.closedAt.delete(q.id);
       if (q.status !== "pending") ui.rejecting.delete(q.id);
       state.questions.set(q.id, prepare(q));
+      state.queue.update(q);
     }
   } else if (type === "votes") {
+    // Each changed count moves one question to its new place: no re-sort of the queue.
     for (const [key, count] of Object.entries(data.counts ?? {})) {
       const q = state.questions.get(Number(key));
-      if (q && q.votes !== count) state.questions.set(q.id, { ...q, votes: count });
+      if (q && q.votes !== count) {
+        const moved = { ...q, votes: count };
+        state.questions.set(q.id, moved);
+        state.queue.update(moved);
+      }
     }
   } else if (type === "on_air") {
     state.onAir = data;
   } else if (type === "session") {
+    const weightsBefore = queueWeights();
     state.session = data.session;
+    const weightsNow = queueWeights();
+    if (
+      weightsNow.prior !== weightsBefore.prior ||
+      weightsNow.halfLifeMinutes !== weightsBefore.halfLifeMinutes
+    ) {
+      rebuildQueue();
+    }
   } else if (type === "guests") {
     state.guests = data.guests ?? [];
     invalidate({ all: true }); // names on every card may have changed
@@ -275,13 +292,23 @@ function drawModeration() {
   drawMore(dom.moderationMore, shown.length - ids.length);
 }
 
-function queueOrder() {
-  const approved = [...state.questions.values()].filter((q) => q.status === "approved");
-  const weights = {
+function queueWeights() {
+  return {
     prior: state.session?.rank_prior ?? 1,
     halfLifeMinutes: state.session?.rank_half_life_minutes ?? 10,
   };
-  const ranked = rank(approved, Date.now() + state.clockOffset, weights);
+}
+
+// The whole queue sorted again: on a snapshot and when the ranking settings change.
+function rebuildQueue() {
+  state.queue = new RankedQueue(queueWeights(), Date.now() + state.clockOffset);
+  for (const q of state.questions.values()) {
+    if (q.status === "approved") state.queue.update(q);
+  }
+}
+
+function queueOrder() {
+  const ranked = state.queue.order();
   if (!ui.holdOrder) return ranked;
   // Held: keep the order the host is reading; newcomers go to the end, leavers just go.
   const present = new Set(ranked);
