@@ -154,6 +154,27 @@ def test_a_host_sees_no_moderation_column_and_an_audience_vote_reaches_the_conso
     assert errors.messages == []
 
 
+def test_a_listener_votes_over_the_live_socket_and_the_vote_is_kept(new_page, studio):
+    errors = PageErrors()
+    audience = new_page(f"/s/{SESSION}/", viewport={"width": 390, "height": 844}, errors=errors)
+    http_votes: list[str] = []
+    audience.on("request", lambda r: http_votes.append(r.url) if "/vote/" in r.url else None)
+    audience.locator("#connection[data-status=live]").wait_for()
+    item = audience.locator(".question").first
+    question_id = item.get_attribute("data-question-id")
+    before = int(item.locator(".votes").text_content().strip() or 0)
+
+    item.locator(".vote").click()
+    item.locator(".vote[aria-pressed=true]").wait_for()
+    item.locator(".votes").filter(has_text=str(before + 1)).wait_for()
+    audience.reload()
+    again = audience.locator(f".question[data-question-id='{question_id}']")
+
+    again.locator(".vote[aria-pressed=true]").wait_for()  # stored: the snapshot says so
+    assert http_votes == []  # the socket carried it
+    assert errors.messages == []
+
+
 def test_a_flagged_question_waits_in_moderation_with_its_reason(new_page):
     errors = PageErrors()
     text = "Call me on 06 12 34 56 78, why is the show so sh1t?"

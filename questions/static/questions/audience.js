@@ -2,7 +2,9 @@
 // It follows the session's public stream (/ws/audience/<slug>/, see docs/realtime.md) and talks
 // to the public API (docs/api.md). Untrusted text reaches the page through textContent only.
 
-import { LiveStream, socketUrl } from "../studio/realtime.js";
+import { LiveStream, Status, socketUrl } from "../studio/realtime.js";
+
+let stream = null; // the live socket, once started
 
 const config = JSON.parse(document.getElementById("audience-config").textContent);
 const S = JSON.parse(document.getElementById("audience-strings").textContent);
@@ -307,6 +309,32 @@ function errorMessage(response, body, { voting = false } = {}) {
 
 // --- voting -----------------------------------------------------------------------------------
 
+// Over the live socket when it is up (acknowledged once stored, like HTTP), else over HTTP. Both
+// answer in the HTTP shape here: { response: { ok, headers }, body }.
+const SOCKET_FALLBACK = new Set(["disconnected", "no_voter", "unavailable", "rate_limited"]);
+
+async function sendVote(id, add) {
+  if (stream && stream.status === Status.LIVE) {
+    try {
+      const ack = await stream.command(add ? "vote" : "unvote", { question: id });
+      return {
+        response: { ok: true, headers: new Headers() },
+        body: { question: ack.question, vote_count: ack.votes, voted: ack.voted },
+      };
+    } catch (error) {
+      if (!SOCKET_FALLBACK.has(error.code)) {
+        return { response: { ok: false, headers: new Headers() }, body: { error } };
+      }
+    }
+  }
+  const response = await fetch(`${API}/questions/${id}/vote/`, {
+    method: add ? "POST" : "DELETE",
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  });
+  return { response, body: await readBody(response) };
+}
+
 async function toggleVote(id) {
   const q = state.questions.get(id);
   if (!q || !votingOpen(q) || state.pending.has(id)) return;
@@ -315,12 +343,7 @@ async function toggleVote(id) {
   setText($("vote-result"), "");
   drawQuestions();
   try {
-    const response = await fetch(`${API}/questions/${id}/vote/`, {
-      method: wasVoted ? "DELETE" : "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    });
-    const body = await readBody(response);
+    const { response, body } = await sendVote(id, !wasVoted);
     const current = state.questions.get(id);
     if (response.ok && body) {
       if (current) current.votes = Number(body.vote_count) || 0;
@@ -515,14 +538,15 @@ function start() {
   $("sort-new").addEventListener("click", () => setSort("new"));
   renderSession();
 
-  new LiveStream(socketUrl(`/ws/audience/${encodeURIComponent(slug)}/`), {
+  stream = new LiveStream(socketUrl(`/ws/audience/${encodeURIComponent(slug)}/`), {
     snapshot: applySnapshot,
     event: applyEvent,
     status: renderConnection,
     error(frame) {
       console.warn(`Audience stream: ${frame.code}: ${frame.message}`);
     },
-  }).start();
+  });
+  stream.start();
 }
 
 start();
