@@ -19,7 +19,6 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from questions import live, vote_writer
@@ -277,7 +276,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 await self.sync_from(self.last_sent)
             return
         try:
-            head = await cache.aget(events.head_cache_key(self.session.pk, self.stream))
+            head = await events.cached_head(
+                self.session.pk, self.stream, max_age=settings.EVENT_HEARTBEAT_SECONDS / 2
+            )
         except Exception:
             return
         if head is not None and head > self.last_sent:

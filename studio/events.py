@@ -22,6 +22,7 @@ import contextvars
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -181,6 +182,25 @@ def send_control(session_id: int, stream: str, action: str) -> None:
             logger.exception("could not send control message %s", action)
 
     transaction.on_commit(_send)
+
+
+_cached_heads: dict[tuple[int, str], tuple[float, int | None]] = {}
+
+
+async def cached_head(session_id: int, stream: str, max_age: float) -> int | None:
+    """The stream's head as last sent (from the cache), read at most once per ``max_age`` per
+    server process: thousands of idle sockets checking their lag cost one lookup, not thousands.
+    """
+    now = time.monotonic()
+    key = (session_id, stream)
+    hit = _cached_heads.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    head = await cache.aget(head_cache_key(session_id, stream))
+    if len(_cached_heads) > 10_000:
+        _cached_heads.clear()
+    _cached_heads[key] = (now, head)
+    return head
 
 
 def stream_head(session_id: int, stream: str) -> int:
