@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv migrate seed messages worker beat follow clean
+.PHONY: run test lint format venv migrate seed messages worker beat follow clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,32 @@ follow: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/run.py): the studio beside a plain websockets broadcaster (the floor) and a
+# naive Channels design (the peer), on this machine's PostgreSQL and Redis, started when down.
+# Writes bench/results/latest.json and docs/performance.png. BENCH_ARGS="--profile" adds py-spy.
+define BENCH_SETUP
+	@if [ ! -f $(VENV)/.installed-bench ] || [ requirements.txt -nt $(VENV)/.installed-bench ] \
+	  || [ requirements-bench.txt -nt $(VENV)/.installed-bench ]; then \
+	  $(BIN)/pip install --quiet -r requirements.txt -r requirements-bench.txt \
+	  && touch $(VENV)/.installed-bench; fi
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is down: starting it"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
+	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is down: starting it"; \
+	  mkdir -p /var/lib/redis /var/log/redis; \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+	    --dir /var/lib/redis --logfile /var/log/redis/ci.log; \
+	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
+endef
+
+bench: $(BIN)/python
+	$(BENCH_SETUP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(BIN)/python
+	$(BENCH_SETUP)
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connection, connections
+from django.db import connection, connections
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch
 from socialroom.errors import DomainError
@@ -50,11 +50,11 @@ def _thread() -> ThreadPoolExecutor:
 
 
 def _write_in_own_thread(requests: list[VoteRequest]) -> list[VoteResult | DomainError]:
-    close_old_connections()  # a connection broken or past CONN_MAX_AGE is replaced
+    # The writer keeps its connection between batches; after a failure it takes a fresh one.
     try:
         return vote_batch(requests)
     except Exception:
-        connections["default"].close()
+        connection.close()
         raise
 
 

@@ -99,8 +99,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A pool per process (psycopg_pool): under Daphne each HTTP request runs in a thread of its
+    # own, so connections kept per thread (CONN_MAX_AGE) pile up; pooled ones go back after each
+    # request. DB_POOL_SIZE=0 turns the pool off (then CONN_MAX_AGE applies, e.g. behind
+    # PgBouncer).
+    DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=20)
+    if DB_POOL_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: channel layer, cache and Celery broker. Without it, everything stays in process.
@@ -120,6 +133,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "socialroom",
+            "OPTIONS": {"pool_class": "socialroom.cache.SharedConnectionPool"},
         }
     }
 else:

@@ -42,6 +42,9 @@ CLOSE_NOT_FOUND = 4404
 # Client frames allowed per second before they are refused (a burst of twice as many is allowed).
 FRAMES_PER_SECOND = 20
 MAX_CLIENT_ID_LENGTH = 64
+# With Redis, sockets read their stream's head from the cache at each heartbeat, and from the
+# database every this many heartbeats.
+HEAD_FROM_DATABASE_EVERY = 5
 
 
 def _error(
@@ -257,21 +260,25 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 if beats % 15 == 0 and not await self.still_allowed():
                     return
                 async with self.send_lock:
-                    await self.check_lag()
+                    await self.check_lag(database=beats % HEAD_FROM_DATABASE_EVERY == 0)
                     await self.send_heartbeat()
         except asyncio.CancelledError:
             pass
         except Exception:  # the socket closed under us
             logger.debug("heartbeat stopped", exc_info=True)
 
-    async def check_lag(self) -> None:
+    async def check_lag(self, *, database: bool = False) -> None:
         """Catch up from the log if the stream's head stayed ahead of this socket for two beats
         (a message the channel layer dropped, or one that is very late)."""
-        if settings.EVENT_HEAD_FROM_DATABASE:
+        if settings.EVENT_HEAD_FROM_DATABASE or database:
             # Embedded mode: the cache and the channel layer are this process's own, so a change
             # written by another process (a management command, a replay) is seen in the
-            # database. The head is authoritative there: catch up at once.
-            head = await database_sync_to_async(events.stream_head)(self.session.pk, self.stream)
+            # database. With Redis, every few beats too: an event committed by a process that
+            # died before sending it is in the database only. The head is authoritative there:
+            # catch up at once.
+            head = await events.cached_database_head(
+                self.session.pk, self.stream, max_age=settings.EVENT_HEARTBEAT_SECONDS / 2
+            )
             if head > self.last_sent:
                 await self.sync_from(self.last_sent)
             return

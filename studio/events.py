@@ -203,6 +203,24 @@ async def cached_head(session_id: int, stream: str, max_age: float) -> int | Non
     return head
 
 
+_database_heads: dict[tuple[int, str], tuple[float, int]] = {}
+
+
+async def cached_database_head(session_id: int, stream: str, max_age: float) -> int:
+    """The stream's committed head, read from the database at most once per ``max_age`` per
+    server process."""
+    now = time.monotonic()
+    key = (session_id, stream)
+    hit = _database_heads.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    head = await database_sync_to_async(stream_head)(session_id, stream)
+    if len(_database_heads) > 10_000:
+        _database_heads.clear()
+    _database_heads[key] = (now, head)
+    return head
+
+
 def stream_head(session_id: int, stream: str) -> int:
     return (
         EventStream.objects.filter(session_id=session_id, stream=stream)

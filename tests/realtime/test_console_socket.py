@@ -13,6 +13,7 @@ from django.utils import timezone
 from questions.models import Question
 from questions.services import question_approve, session_take_on_air
 from studio import events
+from studio.consumers import HEAD_FROM_DATABASE_EVERY
 from studio.models import Guest, LiveSession, Membership
 from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory
@@ -727,6 +728,27 @@ async def test_in_embedded_mode_a_change_from_another_process_arrives_at_the_nex
 
     frames = await socket.until("question")
     assert len([f for f in frames if f["type"] == "heartbeat"]) <= 2
+    assert frames[-1]["seq"] == 1
+    assert frames[-1]["data"]["question"]["status"] == "approved"
+
+
+async def test_an_event_whose_process_died_before_sending_it_arrives_within_a_few_beats(
+    console, producer_a, moderator_a, session_a, settings, monkeypatch
+):
+    # With Redis: committed by a process that was killed before it sent the event or recorded
+    # the head in the cache. Only the database knows; sockets look there every few beats.
+    settings.EVENT_HEARTBEAT_SECONDS = 0.1
+    settings.EVENT_HEAD_FROM_DATABASE = False
+    question = await run(make_question)(session_a)
+    socket = await console(producer_a)
+    await socket.snapshot()
+    monkeypatch.setattr(events, "send", lambda messages: None)
+
+    await run(question_approve)(actor=moderator_a, question=question)
+
+    frames = await socket.until("question")
+    beats = [f for f in frames if f["type"] == "heartbeat"]
+    assert 1 <= len(beats) <= HEAD_FROM_DATABASE_EVERY + 1
     assert frames[-1]["seq"] == 1
     assert frames[-1]["data"]["question"]["status"] == "approved"
 

@@ -1,0 +1,664 @@
+"""Run the benchmark: ``python -m bench.run [--quick] [--servers N] [--vote-rate R] [--profile]``.
+
+Creates the database ``sr_bench`` (and uses Redis database 12), migrates and seeds it, starts the
+studio (``--servers`` Daphne processes), the naive peer (as many Daphne processes) and the floor
+(one plain websockets process), starts the load processes, measures each design in turn, then
+stops everything it started and drops the database, whatever happened. Writes
+bench/results/latest.json (and a timestamped copy), prints the table and draws
+docs/performance.png. The exit status is non-zero only when the bench itself breaks, never
+because a target is missed.
+
+Placement: clients are spread over the servers; the measuring consoles and overlays connect to
+a different server than the voters and the console that takes (when there are two or more), so
+every latency measured crosses processes through Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import figures, phases
+from bench.config import (
+    DATABASE_URL,
+    FANOUT_SOCKETS,
+    FULL,
+    HTTP_VOTE_RATE,
+    LOAD_PROCESSES,
+    LOADED_VOTE_RATE,
+    MAX_OUTSTANDING_PER_SOCKET,
+    QUICK,
+    REDIS_URL,
+    RESULTS_DIR,
+    ROOT,
+    SECRET_KEY,
+    VOTER_SOCKETS,
+    Mode,
+)
+from bench.database import check_votes, drop_database, flush_redis, recreate_database
+from bench.probes import Design
+from bench.processes import LoadClient, Processes, Server, wait_http, wait_tcp
+from bench.report import heading, text_table
+from bench.stats import percentile
+
+STUDIO_APP = "socialroom.asgi:application"
+PEER_APP = "bench.baselines.naive_asgi:application"
+IDLE_TAKE_INTERVAL = 0.1
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# No phase may run longer than this, whatever the servers do.
+PHASE_GUARD_SECONDS = 300.0
+TAKE_TIMEOUT = 2.0
+
+METHOD = [
+    "Every client runs in separate load processes (asyncio, websockets); times are "
+    "CLOCK_MONOTONIC, shared by every process of the machine.",
+    "Votes are open-loop: a fixed total rate, round robin over the voter sockets; a socket with "
+    f"{MAX_OUTSTANDING_PER_SOCKET} votes unanswered sheds its next vote (counted as an error).",
+    "The studio's voter sockets say hello and follow the public stream; the peer's do not "
+    "subscribe (it would send them megabytes per vote), which favours the peer.",
+    "Idle audience sockets join at the stream head (the studio) or as if they held the queue "
+    "(the peer), so neither sends its whole state to them.",
+    "The peer runs on its own session: the same 5,000 questions, copied; its servers are "
+    "restarted between its loaded phase and its votes phase (a saturated peer keeps a backlog).",
+    "Takes use questions no voter votes on; take -> overlay waits for each take's event.",
+    "Sustained votes/s counts acknowledgements received while the phase was sending.",
+]
+
+
+def server_env(work_dir: Path, redis_socket_timeout: float | None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
+    }
+    data_dir = work_dir / "data"
+    data_dir.mkdir(exist_ok=True)
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "socialroom.settings",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": redis_url(redis_socket_timeout),
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "THROTTLE_VOTE_IP": "100000000/min",
+        "THROTTLE_VOTE_VOTER": "100000000/min",
+        "DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def redis_url(socket_timeout: float | None) -> str:
+    """REDIS_URL, optionally with a socket timeout longer than channels_redis's 5 s blocking
+    reads: redis-py 8 reads with a 5 s socket timeout by default, so a server process whose
+    channel layer stays idle that long loses a consumer to a TimeoutError."""
+    if socket_timeout is None:
+        return REDIS_URL
+    return f"{REDIS_URL}?socket_timeout={socket_timeout:g}"
+
+
+def git_commit() -> tuple[str, bool]:
+    def git(*args: str) -> str:
+        return subprocess.run(  # noqa: S603
+            ["git", *args],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+
+    return git("rev-parse", "HEAD") or "unknown", bool(git("status", "--porcelain"))
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.mode: Mode = QUICK if args.quick else FULL
+        self.work_dir = Path(tempfile.mkdtemp(prefix="sr-bench-"))
+        self.env = server_env(self.work_dir, args.redis_socket_timeout)
+        self.processes = Processes(self.work_dir)
+        self.loads: list[LoadClient] = []
+        self.clock = time.monotonic()
+        self.outcomes: dict[str, dict[str, Any]] = {"ours": {}, "floor": {}, "peer": {}}
+        self.ctx: phases.Context | None = None
+        self.failures: list[str] = []
+
+    def log(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.clock:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+    # --- setup and teardown -------------------------------------------------------------------
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def seed(self) -> dict[str, Any]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.seed"],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"seeding failed:\n{result.stderr[-3000:]}")
+        return json.loads(result.stdout)
+
+    def daphne_options(self) -> list[str]:
+        """No access log (one line per request would be the loudest thing measured). Daphne
+        applies its message size limit (1 MiB by default) to the messages it sends too, and a
+        console snapshot of 5,000 questions is about 2 MB: raised for the studio and the peer
+        alike, unless --daphne-defaults."""
+        options = ["-v", "0"]
+        if not self.args.daphne_defaults:
+            options += ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES)]
+        return options
+
+    def start_servers(self, app: str, name: str) -> list[Server]:
+        options = self.daphne_options()
+        return [
+            self.processes.daphne(f"{name}-{i}", app, self.env, options)
+            for i in range(self.args.servers)
+        ]
+
+    async def wait_servers(self, servers: list[Server]) -> None:
+        await asyncio.gather(*(asyncio.to_thread(wait_http, s) for s in servers))
+
+    async def setup(self) -> None:
+        """The servers start (import Django) while the database is migrated and seeded; none
+        of them touches the database before it answers its first request."""
+        self.log(
+            f"database sr_bench (fresh), Redis database 12 (flushed); starting "
+            f"{self.args.servers} studio + {self.args.servers} peer processes; migrate, seed"
+        )
+        recreate_database()
+        flush_redis()
+        ours = self.start_servers(STUDIO_APP, "studio")
+        peer = self.start_servers(PEER_APP, "peer")
+        floor = self.processes.floor(self.env)
+        self.loads = [
+            await LoadClient.start(f"load-{i}", self.env, self.work_dir)
+            for i in range(LOAD_PROCESSES)
+        ]
+        await asyncio.to_thread(self.manage, "migrate", "--noinput")
+        seed = await asyncio.to_thread(self.seed)
+        await asyncio.gather(self.wait_servers(ours + peer), asyncio.to_thread(wait_tcp, floor))
+        self.ctx = phases.Context(self.loads, self.work_dir, self.mode.drain_seconds)
+        self.ours = Design("ours", ours, seed["ours"], seed["sessionid"])
+        self.peer = Design("peer", peer, seed["peer"], seed["sessionid"])
+        self.floor = Design("floor", [floor])
+        self.log("ready")
+
+    async def teardown(self) -> None:
+        for load in self.loads:
+            with contextlib.suppress(Exception):
+                await load.stop()
+
+    def cleanup(self) -> None:
+        """Runs whatever happened: every process stopped, the database dropped."""
+        for load in self.loads:
+            if load.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(load.process.pid, signal.SIGKILL)
+        self.processes.stop_all()
+        with contextlib.suppress(Exception):
+            drop_database()
+        with contextlib.suppress(Exception):
+            flush_redis()
+        if self.args.keep_logs:
+            print(f"logs kept in {self.work_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    # --- the designs ----------------------------------------------------------------------------
+
+    async def attempt(self, design: Design, name: str, empty: Any, phase: Any) -> Any:
+        """Run one phase. A phase that the servers make fail (a connection refused, a sync that
+        never ends) is recorded as failed, with ``empty`` as its outcome, and the run goes on:
+        that is a finding about the servers, not a broken bench."""
+        try:
+            return await asyncio.wait_for(phase, PHASE_GUARD_SECONDS)
+        except Exception as exc:
+            self.failures.append(f"{design.key} {name}: {type(exc).__name__}: {exc}"[:300])
+            self.log(f"{design.key}: {name} FAILED: {type(exc).__name__}: {exc}"[:300])
+            return empty
+
+    async def fanout(self, design: Design, events: int, timeout: float, cap: float) -> None:
+        mode = self.mode
+        self.log(
+            f"{design.key}: memory of {mode.idle_sockets:,} idle sockets, fan-out to "
+            f"{FANOUT_SOCKETS:,} ({events} events, {cap:g} s at most)"
+        )
+        outcome = await self.attempt(
+            design,
+            "fanout",
+            phases.Fanout.failed(),
+            phases.memory_and_fanout(
+                self.ctx,
+                design,
+                idle_sockets=mode.idle_sockets,
+                events=events,
+                timeout=timeout,
+                cap=cap,
+                open_cap=mode.open_cap_seconds,
+            ),
+        )
+        self.outcomes[design.key]["fanout"] = outcome
+        await self.settle(design, fanout=outcome)
+
+    async def idle_takes_and_snapshots(
+        self, design: Design, samples: int, snapshots: int, sync_timeout: float
+    ) -> None:
+        out = self.outcomes[design.key]
+        self.log(f"{design.key}: take -> overlay (no load), cold console snapshots")
+        out["idle_takes"] = await self.attempt(
+            design,
+            "idle takes",
+            phases.Takes(),
+            phases.take_to_overlay(
+                design,
+                samples=samples,
+                timeout=TAKE_TIMEOUT,
+                interval=IDLE_TAKE_INTERVAL,
+            ),
+        )
+        out["snapshots"] = await self.attempt(
+            design,
+            "snapshots",
+            {"samples_ms": [], "bytes": 0, "timeouts": snapshots},
+            phases.console_snapshots(design, repeats=snapshots, timeout=sync_timeout),
+        )
+        await self.settle(design, takes=out["idle_takes"], snapshots=out["snapshots"])
+
+    async def votes(
+        self, design: Design, seconds: float, profile: bool = False, settle: bool = True
+    ) -> None:
+        out, rate = self.outcomes[design.key], self.args.vote_rate
+        opened = await phases.open_voters(self.ctx, design)
+        self.log(
+            f"{design.key}: {opened['opened']} voter sockets ({opened['failed']} failed); "
+            f"votes at {rate:,.0f}/s for {seconds:g} s"
+        )
+        profilers = self.start_profile(design.servers[0]) if profile else []
+        out["votes"] = await self.attempt(
+            design,
+            "votes",
+            phases.VoteRun(rate=rate, seconds=seconds, start_ns=0),
+            phases.run_votes(self.ctx, design, rate=rate, seconds=seconds),
+        )
+        for profiler in profilers:
+            profiler.wait(60)
+        await self.settle(design, wait=settle, votes=out["votes"])
+
+    async def http_votes(self, design: Design) -> None:
+        seconds = self.mode.http_seconds
+        self.log(f"{design.key}: HTTP votes at {HTTP_VOTE_RATE:,.0f}/s for {seconds:g} s")
+        outcome = await self.attempt(
+            design,
+            "http votes",
+            phases.VoteRun(rate=HTTP_VOTE_RATE, seconds=seconds, start_ns=0),
+            phases.http_votes(self.ctx, design, rate=HTTP_VOTE_RATE, seconds=seconds),
+        )
+        self.outcomes[design.key]["http"] = outcome
+        await self.settle(design, http=outcome)
+
+    async def loaded(
+        self,
+        design: Design,
+        seconds: float,
+        takes: int,
+        resyncs: int,
+        sync_timeout: float,
+        settle: bool = True,
+    ) -> None:
+        if not design.voters_open:
+            await phases.open_voters(self.ctx, design)
+        self.log(
+            f"{design.key}: {LOADED_VOTE_RATE:,.0f} votes/s for {seconds:.1f} s: vote -> "
+            f"console, {takes} takes, {resyncs} console drops"
+        )
+        outcome = await self.attempt(
+            design,
+            "loaded",
+            phases.Loaded.failed(LOADED_VOTE_RATE, seconds),
+            phases.loaded(
+                self.ctx,
+                design,
+                seconds=seconds,
+                takes=takes,
+                resyncs=resyncs,
+                take_timeout=TAKE_TIMEOUT,
+                sync_timeout=sync_timeout,
+            ),
+        )
+        self.outcomes[design.key]["loaded"] = outcome
+        await phases.close_voters(self.ctx, design)
+        await self.settle(design, wait=settle, loaded=outcome)
+
+    def check(self, design: Design, *runs: phases.VoteRun) -> None:
+        acked: Counter = Counter()
+        for run in runs:
+            acked += run.acked_per_question()
+        check = check_votes(design.session["id"], acked)
+        self.outcomes[design.key]["check"] = check
+        self.log(f"{design.key}: {check}")
+
+    async def measure_ours(self) -> None:
+        design, mode, out = self.ours, self.mode, self.outcomes["ours"]
+        await self.fanout(
+            design, mode.fanout_events, mode.fanout_timeout_seconds, mode.fanout_cap_seconds
+        )
+        await self.idle_takes_and_snapshots(design, mode.idle_takes, mode.snapshots, 30)
+        await self.votes(design, mode.vote_seconds, profile=self.args.profile)
+        await self.http_votes(design)
+        seconds = phases.loaded_seconds(mode.takes, mode.resyncs)
+        await self.loaded(design, seconds, mode.takes, mode.resyncs, sync_timeout=30)
+        self.check(design, out["votes"], out["http"], out["loaded"].votes)
+
+    async def measure_floor(self) -> None:
+        design, mode = self.floor, self.mode
+        await self.fanout(
+            design, mode.fanout_events, mode.fanout_timeout_seconds, mode.fanout_cap_seconds
+        )
+        self.log("floor: trigger -> listener")
+        takes = await self.attempt(
+            design,
+            "takes",
+            phases.Takes(),
+            phases.take_to_overlay(
+                design,
+                samples=max(mode.takes, mode.idle_takes),
+                timeout=TAKE_TIMEOUT,
+                interval=IDLE_TAKE_INTERVAL / 2,
+            ),
+        )
+        self.outcomes["floor"]["takes"] = takes
+        await self.settle(design, takes=takes)
+        self.processes.stop(design.servers[0].process)
+
+    async def measure_peer(self) -> None:
+        """The peer saturates: each phase is capped, and its servers are restarted between its
+        loaded phase and its votes phase (a saturated peer keeps working through a backlog)."""
+        design, mode, out = self.peer, self.mode, self.outcomes["peer"]
+        cap = mode.peer_phase_cap_seconds
+        await self.fanout(design, mode.peer_fanout_events, cap / 3, cap)  # 1 MB per socket
+        await self.idle_takes_and_snapshots(design, mode.peer_idle_takes, 1, sync_timeout=cap)
+        seconds = min(phases.loaded_seconds(mode.peer_takes, mode.peer_resyncs), cap)
+        # No waiting for the saturated peer between phases: it is restarted, then stopped.
+        await self.loaded(
+            design,
+            seconds,
+            mode.peer_takes,
+            mode.peer_resyncs,
+            sync_timeout=TAKE_TIMEOUT * 2,
+            settle=False,
+        )
+        await self.restart_peer()
+        await self.votes(design, mode.peer_vote_seconds, settle=False)
+        await phases.close_voters(self.ctx, design)
+        for server in design.servers:
+            self.processes.stop(server.process, timeout=2)
+        self.check(design, out["votes"], out["loaded"].votes)
+
+    async def settle(self, design: Design, wait: bool = True, **outcomes: Any) -> None:
+        """Log what the phase saw, then let the servers work off any backlog."""
+        for name, outcome in outcomes.items():
+            self.log(f"{design.key}: {name}: {_summary(outcome)}")
+        if not wait:
+            return
+        waited = await phases.settle(design, self.mode.settle_cap_seconds)
+        if waited > 1:
+            self.log(f"{design.key}: servers busy for {waited:.1f} s after the phase")
+
+    async def restart_peer(self) -> None:
+        """A saturated peer keeps working through its backlog: start it afresh."""
+        for server in self.peer.servers:
+            self.processes.stop(server.process, timeout=2)
+        self.peer.servers = self.start_servers(PEER_APP, "peer-again")
+        await self.wait_servers(self.peer.servers)
+
+    def start_profile(self, server: Server) -> list[subprocess.Popen]:
+        """py-spy on one studio process for the votes phase: a flame graph and collapsed stacks."""
+        spy = str(Path(sys.executable).parent / "py-spy")
+        seconds = str(math.ceil(self.mode.vote_seconds + 0.5))
+        common = [spy, "record", "--pid", str(server.pid), "--duration", seconds]
+        common += ["--rate", "100", "--nonblocking"]
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        started = []
+        for fmt, path in (
+            ("flamegraph", RESULTS_DIR / "profile-votes.svg"),
+            ("raw", RESULTS_DIR / "profile-votes.txt"),
+        ):
+            process, _ = self.processes.popen(
+                f"py-spy-{fmt}", [*common, "--format", fmt, "--output", str(path)], self.env
+            )
+            started.append(process)
+        return started
+
+    # --- results ----------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        commit, dirty = git_commit()
+        mode = self.mode
+        return {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "mode": mode.name,
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "servers": self.args.servers,
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_processes": LOAD_PROCESSES,
+            "offered_rates": {
+                "votes_per_second": self.args.vote_rate,
+                "loaded_votes_per_second": LOADED_VOTE_RATE,
+                "http_votes_per_second": HTTP_VOTE_RATE,
+            },
+            "durations_seconds": {
+                "votes": mode.vote_seconds,
+                "http_votes": mode.http_seconds,
+                "loaded": phases.loaded_seconds(mode.takes, mode.resyncs),
+                "peer_votes": mode.peer_vote_seconds,
+                "drain": mode.drain_seconds,
+            },
+            "sockets": {
+                "voters": VOTER_SOCKETS,
+                "fanout": FANOUT_SOCKETS,
+                "idle_for_memory": mode.idle_sockets,
+            },
+            "samples": {
+                "takes": mode.takes,
+                "idle_takes": mode.idle_takes,
+                "fanout_events": mode.fanout_events,
+                "peer_fanout_events": mode.peer_fanout_events,
+                "resyncs": mode.resyncs,
+                "snapshots": mode.snapshots,
+            },
+            "profiled": self.args.profile,
+            "daphne_options": self.daphne_options(),
+            "redis_url": redis_url(self.args.redis_socket_timeout),
+            "method": METHOD,
+            "phase_failures": self.failures,
+            "server_errors": self.server_errors(),
+            "wall_seconds": round(time.monotonic() - self.clock, 1),
+        }
+
+    def server_errors(self) -> dict[str, dict[str, int]]:
+        """Exceptions the servers logged ("Exception inside application: ..."), per log."""
+        errors: dict[str, dict[str, int]] = {}
+        for log in sorted(self.work_dir.glob("*.log")):
+            counts: Counter = Counter()
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("Exception inside application:"):
+                    counts[line.split(":", 1)[1].strip()[:120]] += 1
+                elif "took too long to shut down and was killed" in line:
+                    counts["application instance killed after its socket closed"] += 1
+            if counts:
+                errors[log.stem] = dict(counts)
+        return errors
+
+    def write(self) -> dict[str, Any]:
+        built = figures.build(self.outcomes, self.mode, self.args.vote_rate)
+        results = {"meta": self.meta(), **built.as_json()}
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(results, indent=1)
+        (RESULTS_DIR / "latest.json").write_text(text)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        (RESULTS_DIR / f"{stamp}-{self.mode.name}.json").write_text(text)
+        return results
+
+    async def run(self) -> dict[str, Any]:
+        try:
+            await self.setup()
+            await self.measure_ours()
+            await self.measure_floor()
+            if not self.args.skip_peer:
+                await self.measure_peer()
+            else:
+                self.outcomes["peer"] = _empty_peer()
+        finally:
+            await self.teardown()
+        return self.write()
+
+
+def _empty_peer() -> dict[str, Any]:
+    empty_run = phases.VoteRun(rate=0, seconds=1, start_ns=0)
+    loaded = phases.Loaded(empty_run, [], 0, phases.Takes(), [], 0, [])
+    fan = phases.Fanout(None, {}, [], [], {})
+    return {
+        "votes": empty_run,
+        "loaded": loaded,
+        "idle_takes": phases.Takes(),
+        "fanout": fan,
+        "snapshots": {"samples_ms": [], "timeouts": 0},
+        "check": check_votes(0, Counter()),
+    }
+
+
+def _votes_summary(run: phases.VoteRun) -> str:
+    latencies = run.latencies_ms()
+    p50, p99 = percentile(latencies, 50) or 0, percentile(latencies, 99) or 0
+    return (
+        f"{run.acked_rate():,.0f} acked/s of {run.rate:,.0f} offered, "
+        f"ack p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {dict(run.errors())}, "
+        f"load process tick gap {run.max_tick_gap_ms:.0f} ms"
+    )
+
+
+def _loaded_summary(loaded: phases.Loaded) -> str:
+    return (
+        f"{_votes_summary(loaded.votes)}; vote->console p99 "
+        f"{percentile(loaded.vote_to_console_ms, 99, loaded.never_shown) or 0:.1f} ms; "
+        f"takes {_summary(loaded.takes)}; resync {[round(r) for r in loaded.resync_ms]} ms, "
+        f"{loaded.resync_timeouts} timed out"
+    )
+
+
+def _summary(outcome: Any) -> str:
+    if isinstance(outcome, phases.VoteRun):
+        return _votes_summary(outcome)
+    if isinstance(outcome, phases.Loaded):
+        return _loaded_summary(outcome)
+    if isinstance(outcome, phases.Takes):
+        p99 = percentile(outcome.latencies_ms, 99, outcome.timeouts)
+        return f"p99 {p99 or 0:.1f} ms, {outcome.timeouts} timed out, errors {outcome.errors}"
+    if isinstance(outcome, phases.Fanout):
+        p99 = percentile(outcome.last_delivery_ms, 99, len(outcome.incomplete))
+        return (
+            f"{outcome.memory_per_socket_kib or 0:.1f} KiB/socket, opened {outcome.opened}, "
+            f"last delivery p99 {p99 or 0:.1f} ms, incomplete {outcome.incomplete}, "
+            f"lost {outcome.sockets_lost}, seconds {outcome.seconds}"
+        )
+    return str(outcome)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short phases (under 90 s)")
+    parser.add_argument("--servers", type=int, default=2, help="studio processes (default 2)")
+    parser.add_argument("--vote-rate", type=float, default=5000.0, help="offered votes/s")
+    parser.add_argument("--profile", action="store_true", help="py-spy on a studio process")
+    parser.add_argument("--skip-peer", action="store_true", help="do not measure the peer")
+    parser.add_argument(
+        "--daphne-defaults",
+        action="store_true",
+        help="keep Daphne's 1 MiB message limit (a 5,000-question console snapshot is refused)",
+    )
+    parser.add_argument(
+        "--redis-socket-timeout",
+        type=float,
+        default=None,
+        help="add ?socket_timeout=N to the servers' REDIS_URL (see redis_url)",
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bench = Bench(args)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        results = asyncio.run(bench.run())
+    except KeyboardInterrupt:
+        print("interrupted: stopping everything", file=sys.stderr)
+        return 130
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        return 1
+    finally:
+        bench.cleanup()
+    print()
+    print(heading(results))
+    print()
+    print(text_table(results))
+    for failure in results["meta"]["phase_failures"]:
+        print(f"phase failed: {failure}")
+    for log, errors in results["meta"]["server_errors"].items():
+        for error, count in errors.items():
+            print(f"server error ({log}): {count} x {error}")
+    print(f"\n{RESULTS_DIR / 'latest.json'} ({results['meta']['wall_seconds']} s)")
+    if not args.no_plot:
+        from bench.plot import plot
+
+        print(plot(results))
+    if args.profile:
+        from bench.profile_summary import summarize
+
+        print(summarize(RESULTS_DIR / "profile-votes.txt"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
