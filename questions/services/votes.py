@@ -24,7 +24,7 @@ from django.utils import timezone
 from questions.live import votes_changed
 from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
 from socialroom.errors import Conflict, DomainError, NotFound
-from studio.models import SessionStatus
+from studio.models import LiveSession, SessionStatus
 
 # The raw SQL below interpolates only quoted table names and "%s" placeholders; every value is a
 # query parameter. (The ORM has no INSERT ... ON CONFLICT ... RETURNING, which tells new votes
@@ -62,6 +62,7 @@ class _Target:
     session_status: str
     status: str
     root: int  # the original of its cluster of near-duplicates (itself when it has none)
+    has_duplicates: bool = False
 
 
 def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError]:
@@ -123,22 +124,43 @@ def _lock_targets(question_ids: set[int]) -> dict[int, _Target]:
 
     Locking in one order (ids ascending) lets batches of several processes touch the same
     questions without deadlocking; the locks also keep a question from being rejected between
-    the check and the count.
+    the check and the count. One statement in the usual case (no near-duplicates involved).
     """
-    rows = Question.objects.filter(pk__in=question_ids).values_list("pk", "duplicate_of_id")
-    lock_ids = set(question_ids) | {root for _, root in rows if root}
-    locked = (
-        Question.objects.select_for_update(of=("self",))
-        .filter(pk__in=lock_ids)
-        .order_by("pk")
-        .values_list(
-            "pk", "session_id", "session__slug", "session__status", "status", "duplicate_of_id"
+    targets = _select_targets(question_ids)
+    roots = {t.root for t in targets.values()} - set(targets)
+    if roots:
+        # A near-duplicate's original is counted too. Lock the whole set again in id order
+        # (already held locks are kept), so the order stays ascending across batches.
+        targets = _select_targets(set(targets) | roots)
+    return targets
+
+
+def _select_targets(question_ids: set[int]) -> dict[int, _Target]:
+    q = connection.ops.quote_name(Question._meta.db_table)
+    session = connection.ops.quote_name(LiveSession._meta.db_table)
+    ids_sql, params = _id_list(sorted(question_ids))
+    lock = " FOR UPDATE OF q" if connection.features.has_select_for_update_of else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.id, q.session_id, s.slug, s.status, q.status, q.duplicate_of_id, "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {q} d WHERE d.duplicate_of_id = q.id) "
+            f"FROM {q} q JOIN {session} s ON s.id = q.session_id "
+            f"WHERE q.id {ids_sql} ORDER BY q.id{lock}",
+            params,
         )
-    )
+        rows = cursor.fetchall()
     return {
-        pk: _Target(session_id, slug, session_status, status, root or pk)
-        for pk, session_id, slug, session_status, status, root in locked
+        pk: _Target(session_id, slug, session_status, status, root or pk, bool(duplicates))
+        for pk, session_id, slug, session_status, status, root, duplicates in rows
     }
+
+
+def _id_list(ids: list[int]) -> tuple[str, list]:
+    """``= ANY(%s)`` with one array on PostgreSQL (one parameter, whatever the batch size);
+    ``IN (%s, ...)`` elsewhere."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    return f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _refusal(request: VoteRequest, target: _Target | None) -> DomainError | None:
@@ -167,7 +189,14 @@ def _drop_cluster_repeats(
 ) -> list[int]:
     """A voter counts once per cluster of near-duplicates: refuse a vote for one question of a
     cluster when the voter already voted for another (before, or earlier in this batch)."""
-    roots = {targets[requests[i].question_id].root for i in adds}
+    roots = set()
+    for i in adds:
+        qid = requests[i].question_id
+        target = targets[qid]
+        if target.root != qid or target.has_duplicates:  # a duplicate, or an original of some
+            roots.add(target.root)
+    if not roots:
+        return adds
     members: dict[int, set[int]] = defaultdict(set)
     for pk, root in Question.objects.filter(duplicate_of_id__in=roots).values_list(
         "pk", "duplicate_of_id"
@@ -208,13 +237,15 @@ def _insert(requests: list[VoteRequest]) -> set[tuple[int, str]]:
         return set()
     table = connection.ops.quote_name(Vote._meta.db_table)
     now = timezone.now()
-    rows = ", ".join(["(%s, %s, %s)"] * len(requests))
-    params: list = []
-    for r in requests:
-        params += [r.question_id, r.voter, now]
+    if connection.vendor == "postgresql":
+        rows = "SELECT q, v, %s FROM unnest(%s::bigint[], %s::text[]) AS t(q, v)"
+        params: list = [now, [r.question_id for r in requests], [r.voter for r in requests]]
+    else:
+        rows = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(requests))
+        params = [value for r in requests for value in (r.question_id, r.voter, now)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (question_id, voter, created_at) VALUES {rows} "  # noqa: S608
+            f"INSERT INTO {table} (question_id, voter, created_at) {rows} "
             "ON CONFLICT (question_id, voter) DO NOTHING RETURNING question_id, voter",
             params,
         )
@@ -225,12 +256,17 @@ def _delete(requests: list[VoteRequest]) -> set[tuple[int, str]]:
     if not requests:
         return set()
     table = connection.ops.quote_name(Vote._meta.db_table)
-    where = " OR ".join(["(question_id = %s AND voter = %s)"] * len(requests))
-    params: list = []
-    for r in requests:
-        params += [r.question_id, r.voter]
-    with connection.cursor() as cursor:
+    if connection.vendor == "postgresql":
+        sql = (
+            f"DELETE FROM {table} AS v USING unnest(%s::bigint[], %s::text[]) AS d(q, voter) "  # noqa: S608
+            "WHERE v.question_id = d.q AND v.voter = d.voter RETURNING v.question_id, v.voter"
+        )
+        params: list = [[r.question_id for r in requests], [r.voter for r in requests]]
+    else:
+        where = " OR ".join(["(question_id = %s AND voter = %s)"] * len(requests))
         sql = f"DELETE FROM {table} WHERE {where} RETURNING question_id, voter"  # noqa: S608
+        params = [value for r in requests for value in (r.question_id, r.voter)]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {(qid, voter) for qid, voter in cursor.fetchall()}
 
@@ -250,19 +286,23 @@ def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[i
     counts: dict[int, int] = {}
     if total:
         table = connection.ops.quote_name(Question._meta.db_table)
-        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-        cases = " ".join(["WHEN %s THEN %s"] * len(total))
-        ids = ", ".join(["%s"] * len(total))
-        params: list = []
-        for qid, delta in total.items():
-            params += [qid, delta]
-        params += list(total)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET vote_count = {greatest}(vote_count + CASE id {cases} "  # noqa: S608
-                f"ELSE 0 END, 0) WHERE id IN ({ids}) RETURNING id, vote_count",
-                params,
+        if connection.vendor == "postgresql":
+            sql = (
+                f"UPDATE {table} AS q SET vote_count = GREATEST(q.vote_count + d.delta, 0) "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::int[]) AS d(id, delta) WHERE q.id = d.id "
+                "RETURNING q.id, q.vote_count"
             )
+            params: list = [list(total), list(total.values())]
+        else:
+            cases = " ".join(["WHEN %s THEN %s"] * len(total))
+            ids = ", ".join(["%s"] * len(total))
+            sql = (
+                f"UPDATE {table} SET vote_count = MAX(vote_count + CASE id {cases} "  # noqa: S608
+                f"ELSE 0 END, 0) WHERE id IN ({ids}) RETURNING id, vote_count"
+            )
+            params = [value for item in total.items() for value in item] + list(total)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
             counts = dict(cursor.fetchall())
     unchanged = [qid for qid in deltas if qid not in counts]
     if unchanged:  # votes and withdrawals that cancelled out
