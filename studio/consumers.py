@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.auth import get_user
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -98,6 +99,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def build_snapshot(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its stale-connection sweep before every message.
+
+        That sweep is a round trip to the process's database thread for each frame and each
+        group event, per socket: with a thousand listeners, one event cost a thousand of them.
+        These consumers touch the database only through ``database_sync_to_async``, which
+        sweeps in that thread around each call anyway.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- frames to the client ----------------------------------------------------------------
 
