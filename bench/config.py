@@ -67,12 +67,12 @@ class Mode:
 
 QUICK = Mode(
     name="quick",
-    vote_seconds=8.0,
-    http_seconds=3.0,
-    drain_seconds=3.0,
-    takes=30,
-    idle_takes=10,
-    fanout_events=10,
+    vote_seconds=4.0,
+    http_seconds=2.0,
+    drain_seconds=1.5,
+    takes=10,
+    idle_takes=8,
+    fanout_events=5,
     fanout_timeout_seconds=1.5,
     fanout_cap_seconds=5.0,
     open_cap_seconds=12.0,
@@ -80,12 +80,12 @@ QUICK = Mode(
     snapshots=1,
     idle_sockets=1000,
     settle_cap_seconds=3.0,
-    peer_vote_seconds=3.0,
-    peer_fanout_events=2,
-    peer_takes=5,
-    peer_idle_takes=5,
+    peer_vote_seconds=2.0,
+    peer_fanout_events=0,  # full run only
+    peer_takes=3,
+    peer_idle_takes=3,
     peer_resyncs=1,
-    peer_phase_cap_seconds=6.0,
+    peer_phase_cap_seconds=4.0,
 )
 
 FULL = Mode(
