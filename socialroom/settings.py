@@ -151,6 +151,9 @@ DUPLICATE_CANDIDATES = env.int("DUPLICATE_CANDIDATES", default=300)
 
 # Real-time streams (see docs/realtime.md).
 EVENT_HEARTBEAT_SECONDS = env.float("EVENT_HEARTBEAT_SECONDS", default=2.0)
+# Audience sockets: thousands of phones, none of them on air; a heartbeat each 2 s would cost
+# more than the events.
+EVENT_PUBLIC_HEARTBEAT_SECONDS = env.float("EVENT_PUBLIC_HEARTBEAT_SECONDS", default=10.0)
 EVENT_REPLAY_SECONDS = env.int("EVENT_REPLAY_SECONDS", default=300)
 EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=2000)
 EVENT_PRUNE_EVERY = 100

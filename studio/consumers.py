@@ -261,7 +261,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         pass
 
     async def heartbeat(self) -> None:
-        interval = settings.EVENT_HEARTBEAT_SECONDS
+        interval = self.heartbeat_seconds()
         beats = 0
         try:
             while True:
@@ -291,14 +291,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
             # died before sending it is in the database only. The head is authoritative there:
             # catch up at once.
             head = await events.cached_database_head(
-                self.session.pk, self.stream, max_age=settings.EVENT_HEARTBEAT_SECONDS / 2
+                self.session.pk, self.stream, max_age=self.heartbeat_seconds() / 2
             )
             if head > self.last_sent:
                 await self.sync_from(self.last_sent)
             return
         try:
             head = await events.cached_head(
-                self.session.pk, self.stream, max_age=settings.EVENT_HEARTBEAT_SECONDS / 2
+                self.session.pk, self.stream, max_age=self.heartbeat_seconds() / 2
             )
         except Exception:
             return
@@ -310,12 +310,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         else:
             self.lag_ticks = 0
 
+    def heartbeat_seconds(self) -> float:
+        return settings.EVENT_HEARTBEAT_SECONDS
+
     async def send_heartbeat(self) -> None:
         await self.send_frame(
             "heartbeat",
             {
                 "time": timezone.now().isoformat(),
-                "interval": settings.EVENT_HEARTBEAT_SECONDS,
+                "interval": self.heartbeat_seconds(),
             },
             seq=self.last_sent,
         )
@@ -455,6 +458,9 @@ class AudienceConsumer(StreamConsumer):
 
     async def build_snapshot(self) -> dict[str, Any]:
         return await database_sync_to_async(live.audience_snapshot)(self.session, self.voter)
+
+    def heartbeat_seconds(self) -> float:
+        return settings.EVENT_PUBLIC_HEARTBEAT_SECONDS
 
     async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
         """``vote`` and ``unvote``: acknowledged once the vote is committed (group commit)."""

@@ -33,7 +33,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from studio.models import EventLogEntry, EventStream
@@ -59,20 +58,22 @@ def head_cache_key(session_id: int, stream: str) -> str:
 
 
 def _next_seq(session_id: int, stream: str) -> int:
-    updated = EventStream.objects.filter(session_id=session_id, stream=stream).update(
-        last_seq=F("last_seq") + 1
+    table = connection.ops.quote_name(EventStream._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET last_seq = last_seq + 1 "  # noqa: S608 - a quoted table name only
+        "WHERE session_id = %s AND stream = %s RETURNING last_seq"
     )
-    if not updated:
-        # First event of this stream: create its head. A concurrent creator makes get_or_create
-        # read the other's row, then the update below takes its lock.
-        with transaction.atomic():
-            EventStream.objects.get_or_create(session_id=session_id, stream=stream)
-        EventStream.objects.filter(session_id=session_id, stream=stream).update(
-            last_seq=F("last_seq") + 1
-        )
-    return EventStream.objects.values_list("last_seq", flat=True).get(
-        session_id=session_id, stream=stream
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id, stream])
+        row = cursor.fetchone()
+        if row is None:
+            # First event of this stream: create its head. A concurrent creator makes
+            # get_or_create read the other's row, then the update takes its lock.
+            with transaction.atomic():
+                EventStream.objects.get_or_create(session_id=session_id, stream=stream)
+            cursor.execute(sql, [session_id, stream])
+            row = cursor.fetchone()
+    return row[0]
 
 
 def lock_streams(session_id: int) -> None:
@@ -104,16 +105,18 @@ def emit(
     if crew is None:
         lock_streams(session_id)  # the crew head is the session's one event lock, always first
     messages = []
+    entries = []
     for stream, data in ((CREW, crew), (PUBLIC, public), (OVERLAY, overlay)):
         if data is None:
             continue
         seq = _next_seq(session_id, stream)
-        EventLogEntry.objects.create(
-            session_id=session_id, stream=stream, seq=seq, type=type, data=data
+        entries.append(
+            EventLogEntry(session_id=session_id, stream=stream, seq=seq, type=type, data=data)
         )
         if seq % settings.EVENT_PRUNE_EVERY == 0:
             prune(session_id, stream, seq)
         messages.append((session_id, stream, {"seq": seq, "type": type, "data": data}))
+    EventLogEntry.objects.bulk_create(entries)
     transaction.on_commit(lambda: send(messages))
 
 
@@ -139,15 +142,19 @@ def send(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
     """Send committed events to their groups. A failure is logged: clients catch up by replay."""
     if not messages:
         return
+    # Graphics first: what is on air is what must not wait. Each stream keeps its own order.
+    messages = sorted(messages, key=lambda m: m[1] != OVERLAY)
+    try:
+        async_to_sync(_send_all)(messages)
+    except Exception:
+        logger.exception("could not send %d events to the channel layer", len(messages))
+    # The heads, for sockets checking their lag at each heartbeat (after the events: nothing
+    # waits on them).
     heads = {head_cache_key(sid, stream): msg["seq"] for sid, stream, msg in messages}
     try:
         cache.set_many(heads, timeout=settings.EVENT_REPLAY_SECONDS)
     except Exception:  # a cache outage must not undo a committed change
         logger.exception("could not record event stream heads")
-    try:
-        async_to_sync(_send_all)(messages)
-    except Exception:
-        logger.exception("could not send %d events to the channel layer", len(messages))
 
 
 async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:

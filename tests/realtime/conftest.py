@@ -85,6 +85,7 @@ def _quiet_heartbeat(settings):
     # A heartbeat every 2 s would land in the middle of "nothing else was sent" assertions;
     # the heartbeat tests make it fast instead.
     settings.EVENT_HEARTBEAT_SECONDS = 60
+    settings.EVENT_PUBLIC_HEARTBEAT_SECONDS = 60
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,7 @@ export class LiveStream {
     this.url = url;
     this.handlers = handlers;
     this.staleAfterMs = staleAfterMs;
+    this.baseStaleAfterMs = staleAfterMs;
     this.maxBackoffMs = maxBackoffMs;
     this.seq = null;
     this.status = null;
@@ -81,6 +82,9 @@ export class LiveStream {
       this.handlers.snapshot?.(data, seq);
       this.markLive();
     } else if (type === "heartbeat") {
+      // The server says how often it beats (audience sockets beat less often than the crew's).
+      const interval = Number(data?.interval);
+      if (interval > 0) this.staleAfterMs = Math.max(this.baseStaleAfterMs, interval * 2250);
       if (this.seq !== null && seq > this.seq) {
         this.resync(); // the server is ahead of us: an event went missing
         return;
