@@ -68,7 +68,7 @@ class Mode:
 QUICK = Mode(
     name="quick",
     vote_seconds=4.0,
-    http_seconds=2.0,
+    http_seconds=3.0,
     drain_seconds=1.5,
     takes=10,
     idle_takes=8,
