@@ -67,11 +67,11 @@ class Mode:
 
 QUICK = Mode(
     name="quick",
-    vote_seconds=4.0,
+    vote_seconds=3.0,
     http_seconds=3.0,
-    drain_seconds=1.5,
+    drain_seconds=1.0,
     takes=10,
-    idle_takes=8,
+    idle_takes=5,
     fanout_events=4,
     fanout_timeout_seconds=1.5,
     fanout_cap_seconds=5.0,
@@ -79,13 +79,13 @@ QUICK = Mode(
     resyncs=2,
     snapshots=1,
     idle_sockets=1000,
-    settle_cap_seconds=3.0,
-    peer_vote_seconds=2.0,
+    settle_cap_seconds=2.0,
+    peer_vote_seconds=1.5,
     peer_fanout_events=0,  # full run only
     peer_takes=3,
-    peer_idle_takes=3,
+    peer_idle_takes=2,
     peer_resyncs=1,
-    peer_phase_cap_seconds=4.0,
+    peer_phase_cap_seconds=3.0,
 )
 
 FULL = Mode(
