@@ -144,9 +144,10 @@ class Bench:
 
     # --- setup and teardown -------------------------------------------------------------------
 
-    def manage(self, *args: str) -> str:
+    def python(self, *args: str, what: str) -> str:
+        """Run Python from the repository in the servers' environment; its output."""
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", *args],
+            [sys.executable, *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -155,22 +156,14 @@ class Bench:
             check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+            raise RuntimeError(f"{what} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
+    def manage(self, *args: str) -> str:
+        return self.python("manage.py", *args, what=f"manage.py {' '.join(args)}")
+
     def seed(self) -> dict[str, Any]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.seed"],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"seeding failed:\n{result.stderr[-3000:]}")
-        return json.loads(result.stdout)
+        return json.loads(self.python("-m", "bench.seed", what="seeding"))
 
     def daphne_options(self) -> list[str]:
         """No access log (one line per request would be the loudest thing measured). Daphne

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch
 from socialroom.errors import DomainError
@@ -141,9 +141,3 @@ async def submit(request: VoteRequest) -> VoteResult:
     if writer is None:
         writer = _writers[loop] = VoteWriter(loop)
     return await writer.submit(request)
-
-
-def close() -> None:
-    """Close the writer thread's database connection (tests, shutdown)."""
-    if _executor is not None:
-        _executor.submit(connections.close_all).result()

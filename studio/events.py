@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -191,41 +191,38 @@ def send_control(session_id: int, stream: str, action: str) -> None:
     transaction.on_commit(_send)
 
 
-_cached_heads: dict[tuple[int, str], tuple[float, int | None]] = {}
+class _RecentHeads:
+    """Stream heads read at most once per ``max_age`` per server process: thousands of idle
+    sockets checking their lag cost one lookup, not thousands."""
+
+    def __init__(self, read: Callable[[int, str], Awaitable[int | None]]) -> None:
+        self.read = read
+        self.seen: dict[tuple[int, str], tuple[float, int | None]] = {}
+
+    async def get(self, session_id: int, stream: str, max_age: float) -> int | None:
+        now = time.monotonic()
+        key = (session_id, stream)
+        hit = self.seen.get(key)
+        if hit is not None and now - hit[0] < max_age:
+            return hit[1]
+        head = await self.read(session_id, stream)
+        if len(self.seen) > 10_000:
+            self.seen.clear()
+        self.seen[key] = (now, head)
+        return head
 
 
-async def cached_head(session_id: int, stream: str, max_age: float) -> int | None:
-    """The stream's head as last sent (from the cache), read at most once per ``max_age`` per
-    server process: thousands of idle sockets checking their lag cost one lookup, not thousands.
-    """
-    now = time.monotonic()
-    key = (session_id, stream)
-    hit = _cached_heads.get(key)
-    if hit is not None and now - hit[0] < max_age:
-        return hit[1]
-    head = await cache.aget(head_cache_key(session_id, stream))
-    if len(_cached_heads) > 10_000:
-        _cached_heads.clear()
-    _cached_heads[key] = (now, head)
-    return head
+async def _head_from_cache(session_id: int, stream: str) -> int | None:
+    return await cache.aget(head_cache_key(session_id, stream))
 
 
-_database_heads: dict[tuple[int, str], tuple[float, int]] = {}
+async def _head_from_database(session_id: int, stream: str) -> int:
+    return await database_sync_to_async(stream_head)(session_id, stream)
 
 
-async def cached_database_head(session_id: int, stream: str, max_age: float) -> int:
-    """The stream's committed head, read from the database at most once per ``max_age`` per
-    server process."""
-    now = time.monotonic()
-    key = (session_id, stream)
-    hit = _database_heads.get(key)
-    if hit is not None and now - hit[0] < max_age:
-        return hit[1]
-    head = await database_sync_to_async(stream_head)(session_id, stream)
-    if len(_database_heads) > 10_000:
-        _database_heads.clear()
-    _database_heads[key] = (now, head)
-    return head
+# The head as last sent (recorded in the cache), and the committed head (in the database).
+cached_head = _RecentHeads(_head_from_cache).get
+cached_database_head = _RecentHeads(_head_from_database).get
 
 
 def stream_head(session_id: int, stream: str) -> int:

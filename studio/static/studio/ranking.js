@@ -35,7 +35,8 @@ function compare(a, b) {
   return a.starred - b.starred || b.key - a.key || a.approved - b.approved || a.id - b.id;
 }
 
-function insertSorted(list, item) {
+// The index of the first entry that does not rank before item.
+function lowerBound(list, item) {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -43,18 +44,16 @@ function insertSorted(list, item) {
     if (compare(list[mid], item) < 0) lo = mid + 1;
     else hi = mid;
   }
-  list.splice(lo, 0, item);
+  return lo;
+}
+
+function insertSorted(list, item) {
+  list.splice(lowerBound(list, item), 0, item);
 }
 
 function removeSorted(list, item) {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compare(list[mid], item) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo]?.id === item.id) list.splice(lo, 1);
+  const at = lowerBound(list, item);
+  if (list[at]?.id === item.id) list.splice(at, 1);
 }
 
 // The approved questions in queue order, updated one question at a time.
