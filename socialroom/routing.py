@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from studio.consumers import AudienceConsumer, ConsoleConsumer, OverlayConsumer
+from studio.origins import ExactOriginValidator
 
 websocket_urlpatterns = [
-    # The console authenticates with the login cookie, so a page from another origin must not
-    # open it (cross-site websocket hijacking): its Origin must be one of ALLOWED_HOSTS.
+    # The console authenticates with the login cookie, so a page from any other origin (another
+    # site, or another port or scheme of the studio's own host) must not open it: cross-site
+    # websocket hijacking. A browser always sends Origin; its absence is refused too.
     path(
         "ws/console/<slug:slug>/",
-        AllowedHostsOriginValidator(ConsoleConsumer.as_asgi()),
+        ExactOriginValidator(ConsoleConsumer.as_asgi()),
         name="ws-console",
     ),
-    # The overlay carries its own key and the audience socket is public: graphics software and
-    # other native clients may connect from anywhere, with or without an Origin header.
-    path("ws/overlay/<slug:slug>/", OverlayConsumer.as_asgi(), name="ws-overlay"),
+    # The overlay carries its own key. Graphics software that is no browser sends no Origin and
+    # is let in; a browser page must come from the studio or from OVERLAY_ORIGINS (a graphics
+    # vendor's template server).
+    path(
+        "ws/overlay/<slug:slug>/",
+        ExactOriginValidator(
+            OverlayConsumer.as_asgi(), allow_missing=True, extra="OVERLAY_ORIGINS"
+        ),
+        name="ws-overlay",
+    ),
+    # The audience socket is public.
     path("ws/audience/<slug:slug>/", AudienceConsumer.as_asgi(), name="ws-audience"),
 ]

@@ -36,6 +36,12 @@ SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The exact origins (scheme://host:port) of the studio's pages, which alone may open the console
+# and overlay sockets from a browser. Empty: the origin the socket was opened on (its Host header,
+# one of ALLOWED_HOSTS). Set it behind a proxy that terminates TLS (studio/origins.py).
+STUDIO_ORIGINS = env.list("STUDIO_ORIGINS", default=[])
+# More origins whose pages may open the overlay socket (a graphics vendor's template server).
+OVERLAY_ORIGINS = env.list("OVERLAY_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",

@@ -14,6 +14,8 @@ from studio import events
 from tests.realtime.sockets import Socket, login_cookie
 
 SITE_ORIGIN = b"http://localhost"
+# A browser always sends the Host it connects to; the studio's own origin is derived from it.
+SITE_HOST = (b"host", b"localhost")
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def console(open_socket):
     (anonymous when None), opened from this site's origin unless ``origin`` says otherwise."""
 
     async def open_(user=None, slug: str = "live-a", *, origin: bytes | None = SITE_ORIGIN):
-        headers = []
+        headers = [SITE_HOST]
         if origin is not None:
             headers.append((b"origin", origin))
         if user is not None:
@@ -62,7 +64,7 @@ def overlay(open_socket):
 
     async def open_(slug: str = "live-a", key: str | None = None, *, origin: bytes | None = None):
         path = f"/ws/overlay/{slug}/" + (f"?key={key}" if key is not None else "")
-        return await open_socket(path, [(b"origin", origin)] if origin else [])
+        return await open_socket(path, [SITE_HOST, *([(b"origin", origin)] if origin else [])])
 
     return open_
 
@@ -72,7 +74,7 @@ def audience(open_socket):
     """``await audience(slug, voter_token)``: the audience page's socket."""
 
     async def open_(slug: str = "live-a", voter_token: str | None = None):
-        headers = [(b"origin", SITE_ORIGIN)]
+        headers = [SITE_HOST, (b"origin", SITE_ORIGIN)]
         if voter_token is not None:
             headers.append((b"cookie", f"sr_voter={voter_token}".encode()))
         return await open_socket(f"/ws/audience/{slug}/", headers)

@@ -58,13 +58,51 @@ async def test_an_anonymous_visitor_is_told_to_log_in_and_closed(console, sessio
     assert await socket.closed() == 4401
 
 
-@pytest.mark.parametrize("origin", [b"http://evil.example", b"http://localhost.evil.example", None])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://localhost.evil.example",
+        None,
+        # The studio's own host on another port or scheme is another site to a browser.
+        b"http://localhost:8080",
+        b"https://localhost",
+        b"null",
+        b"http://localhost/console",
+    ],
+)
 async def test_a_console_opened_from_another_site_or_without_origin_is_refused(
     console, producer_a, session_a, origin
 ):
     socket = await console(producer_a, origin=origin)
 
     assert socket.accepted is False
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://localhost", b"http://localhost:80", b"HTTP://LOCALHOST"]
+)
+async def test_a_console_opened_from_the_studios_own_origin_is_accepted(
+    console, producer_a, session_a, origin
+):
+    socket = await console(producer_a, origin=origin)
+
+    assert socket.accepted
+    assert (await socket.snapshot())["type"] == "snapshot"
+
+
+async def test_behind_a_proxy_only_the_configured_origins_open_the_console(
+    console, producer_a, session_a, settings
+):
+    settings.STUDIO_ORIGINS = ["https://studio.example.org"]
+
+    proxied = await console(producer_a, origin=b"https://studio.example.org")
+    direct = await console(producer_a, origin=b"http://localhost")
+    plain = await console(producer_a, origin=b"http://studio.example.org")
+
+    assert proxied.accepted
+    assert direct.accepted is False
+    assert plain.accepted is False
 
 
 async def test_another_stations_crew_learns_nothing_of_the_session(

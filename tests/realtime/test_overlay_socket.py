@@ -45,14 +45,39 @@ async def screen(overlay, key):
     return socket
 
 
-@pytest.mark.parametrize("origin", [None, b"http://localhost", b"http://graphics.example"])
-async def test_the_right_key_gets_what_is_on_air_from_any_origin(overlay, key, origin):
+@pytest.mark.parametrize("origin", [None, b"http://localhost"])
+async def test_the_right_key_gets_what_is_on_air_from_the_studio_or_graphics_software(
+    overlay, key, origin
+):
     socket = await overlay("live-a", key, origin=origin)
 
     snapshot = await socket.snapshot()
 
     assert snapshot == {"seq": 0, "type": "snapshot", "data": {"on_air": NOTHING_ON_AIR}}
     assert await socket.nothing()
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://graphics.example", b"http://localhost:9000", b"https://localhost"]
+)
+async def test_a_browser_page_of_another_origin_cannot_open_the_overlay_even_with_the_key(
+    overlay, key, origin
+):
+    socket = await overlay("live-a", key, origin=origin)
+
+    assert socket.accepted is False
+
+
+async def test_a_graphics_template_server_listed_in_overlay_origins_is_let_in(
+    overlay, key, settings
+):
+    settings.OVERLAY_ORIGINS = ["http://graphics.example:8088"]
+
+    listed = await overlay("live-a", key, origin=b"http://graphics.example:8088")
+    other_port = await overlay("live-a", key, origin=b"http://graphics.example")
+
+    assert (await listed.snapshot())["data"] == {"on_air": NOTHING_ON_AIR}
+    assert other_port.accepted is False
 
 
 async def test_the_snapshot_shows_the_question_on_air_and_who_it_is_for(
