@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Django's debug pages (settings, URL patterns, tracebacks) only ever go to this machine: debug is
+# on by default for a loopback address, and forced off when the demo listens beyond it.
+LOOPBACK := $(filter 127.% localhost ::1 [::1],$(HOST))
+RUN_DEBUG := $(if $(LOOPBACK),$(or $(DEBUG),1),0)
 
-.PHONY: run test lint format venv migrate seed messages worker beat follow clean bench bench-quick
+.PHONY: run run-settings test lint format venv migrate seed messages worker beat follow clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +40,13 @@ run: seed
 	  echo "  Demo stream      replaying into demo-live (log: $${DATA_DIR:-var}/demo_replay.log)"; \
 	fi; \
 	trap 'test -n "$$replay_pid" && kill $$replay_pid 2>/dev/null' EXIT INT TERM; \
-	DEBUG=$${DEBUG:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) socialroom.asgi:application
+	$(if $(LOOPBACK),,echo "  Listening on $(HOST), beyond this machine: debug pages are off (DEBUG=0)."; \
+	  echo "  Set ALLOWED_HOSTS to the address phones will browse to, e.g. ALLOWED_HOSTS=192.168.1.20";) \
+	DEBUG=$(RUN_DEBUG) $(BIN)/daphne -b $(HOST) -p $(PORT) socialroom.asgi:application
+
+# What `make run` would serve with: its address and debug setting (the tests check it).
+run-settings:
+	@echo "HOST=$(HOST) PORT=$(PORT) DEBUG=$(RUN_DEBUG)"
 
 # Production processes (they need REDIS_URL; see README, "Production").
 worker: venv

@@ -73,3 +73,34 @@ def test_the_studio_starts_with_no_environment_at_all(tmp_path):
     key = (tmp_path / "secret_key").read_text()
     assert len(key) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def _make_run_settings(*args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "HOST", "PORT"}}
+    result = subprocess.run(
+        ["make", "-s", "--no-print-directory", "run-settings", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_make_run_shows_debug_pages_only_on_this_machine():
+    assert _make_run_settings() == "HOST=127.0.0.1 PORT=8000 DEBUG=1"
+    assert _make_run_settings("HOST=localhost").endswith("DEBUG=1")
+    # Listening beyond loopback (phones on the studio's network): debug is off, even if asked.
+    assert _make_run_settings("HOST=0.0.0.0").endswith("DEBUG=0")
+    assert _make_run_settings("HOST=192.168.1.20", "DEBUG=1").endswith("DEBUG=0")
+    assert _make_run_settings("DEBUG=0").endswith("DEBUG=0")
+
+
+def test_without_debug_a_missing_page_tells_nothing_of_the_studio(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "URLconf" not in body and "urlpatterns" not in body and "DEBUG" not in body
