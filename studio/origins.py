@@ -6,10 +6,10 @@ intranet tool on :8080, the plain-HTTP twin of an HTTPS studio) must not be able
 console with a producer's cookie (cross-site websocket hijacking), so host names alone are not
 enough: the whole origin must match.
 
-The studio's origins are ``STUDIO_ORIGINS`` when set (a deployment behind a proxy that
-terminates TLS, where the socket arrives as plain ``ws`` on another port). Otherwise the studio's
-origin is the one the socket itself was opened on: ``http://`` for ``ws://`` and ``https://`` for
-``wss://``, with the ``Host`` header the client sent, which must be one of ``ALLOWED_HOSTS``.
+The studio's origins are ``STUDIO_ORIGINS`` when set. Otherwise the studio's origin is the one the
+socket itself was opened on: ``http://`` for ``ws://`` and ``https://`` for ``wss://`` (or what a
+trusted proxy's ``X-Forwarded-Proto`` says, with ``NUM_PROXIES``), with the ``Host`` header the
+client sent, which must be one of ``ALLOWED_HOSTS``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,10 @@ def studio_origins(scope: dict[str, Any]) -> set[str]:
     if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
         return set()
     scheme = "https" if scope.get("scheme") == "wss" else "http"
+    forwarded = _header(scope, b"x-forwarded-proto")
+    if settings.NUM_PROXIES and forwarded:
+        # A trusted proxy that terminates TLS says how the browser reached it.
+        scheme = "https" if forwarded.split(",")[0].strip().lower() == "https" else "http"
     origin = normalise_origin(f"{scheme}://{host}")
     return {origin} if origin else set()
 

@@ -17,7 +17,8 @@ from studio.consumers import HEAD_FROM_DATABASE_EVERY
 from studio.models import Guest, LiveSession, Membership
 from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory
-from tests.realtime.sockets import run, types
+from tests.realtime.conftest import SITE_HOST
+from tests.realtime.sockets import login_cookie, run, types
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,6 +90,23 @@ async def test_a_console_opened_from_the_studios_own_origin_is_accepted(
 
     assert socket.accepted
     assert (await socket.snapshot())["type"] == "snapshot"
+
+
+async def test_behind_a_trusted_tls_proxy_the_console_opens_from_the_https_page(
+    open_socket, producer_a, session_a, settings
+):
+    settings.NUM_PROXIES = 1
+    cookie = await login_cookie(producer_a)
+
+    async def opened_from(origin: bytes, proto: bytes) -> bool:
+        headers = [SITE_HOST, (b"x-forwarded-proto", proto), (b"origin", origin)]
+        socket = await open_socket("/ws/console/live-a/", [*headers, (b"cookie", cookie)])
+        return bool(socket.accepted)
+
+    assert await opened_from(b"https://localhost", b"https") is True
+    assert await opened_from(b"http://localhost", b"https") is False
+    settings.NUM_PROXIES = 0  # an untrusted header changes nothing
+    assert await opened_from(b"https://localhost", b"https") is False
 
 
 async def test_behind_a_proxy_only_the_configured_origins_open_the_console(
