@@ -6,13 +6,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from socialroom.errors import DomainError
+from socialroom.parsers import RequestTooLarge
 
 # The largest id SQLite and PostgreSQL store; a bigger one in a request is a 400, not a crash.
 MAX_ID = 2**63 - 1
@@ -27,12 +28,6 @@ class Pagination(PageNumberPagination):
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The one error shape: ``{"error": {"code", "message", "details"}}``."""
     return {"error": {"code": code, "message": message, "details": details or {}}}
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
 
 
 _DRF_CODES = {

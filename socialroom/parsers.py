@@ -11,9 +11,13 @@ import io
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, status
 
-from socialroom.api import RequestTooLarge
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 def _bounded(stream: Any) -> io.BytesIO:

@@ -124,14 +124,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: channel layer, cache and Celery broker. Without it, everything stays in process.
 REDIS_URL = env.str("REDIS_URL", default="")
+# A Redis that does not answer within this many seconds counts as down: the studio goes on
+# without it (docs/deployment.md, "When Redis is down") instead of waiting.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             # Pub/sub: one Redis message per group event and server process, fanned out to the
             # process's sockets in memory (docs/performance.md). Messages missed while Redis is
-            # unreachable are caught up by seq (docs/realtime.md).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # unreachable are caught up by seq (docs/realtime.md); sockets opened meanwhile are
+            # served, their subscriptions made once Redis is back (socialroom/channel_layer.py).
+            "BACKEND": "socialroom.channel_layer.ResilientPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}]
+            },
         }
     }
     CACHES = {
@@ -139,7 +145,11 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "socialroom",
-            "OPTIONS": {"pool_class": "socialroom.cache.SharedConnectionPool"},
+            "OPTIONS": {
+                "pool_class": "socialroom.cache.SharedConnectionPool",
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:

@@ -301,6 +301,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self.session.pk, self.stream, max_age=self.heartbeat_seconds() / 2
             )
         except Exception:
+            # Redis is down: events may not be reaching this process at all, so the database,
+            # where every committed event is, says what this socket is missing.
+            await self.check_lag(database=True)
             return
         if head is not None and head > self.last_sent:
             self.lag_ticks += 1

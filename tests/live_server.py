@@ -64,7 +64,7 @@ class LiveStudio:
             "PYTHONUNBUFFERED": "1",
         }
         self.env |= dict(env or {})
-        if os.environ.get("REDIS_URL"):
+        if os.environ.get("REDIS_URL") and "REDIS_URL" not in (env or {}):
             # A Redis database of its own: its groups never meet the test process's.
             self.env["REDIS_URL"] = (
                 urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{redis_db}").geturl()

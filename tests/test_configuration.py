@@ -37,7 +37,7 @@ def test_the_channel_layer_carries_a_message_to_a_group():
         return message
 
     assert async_to_sync(round_trip)() == {"type": "ping", "n": 1}
-    expected = "RedisPubSubChannelLayer" if REDIS else "InMemoryChannelLayer"
+    expected = "ResilientPubSubChannelLayer" if REDIS else "InMemoryChannelLayer"
     assert type(layer).__name__ == expected
 
 

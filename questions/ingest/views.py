@@ -8,18 +8,23 @@ Errors are the API's one shape, ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from questions.ingest import sms as sms_source
 from questions.ingest import webhook as webhook_source
 from questions.models import FeedKind, IngestFeed
 from questions.tasks import ingest_message
 from socialroom.api import error_body
+
+logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -49,6 +54,20 @@ def _method_not_allowed() -> JsonResponse:
 def _too_large() -> JsonResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return _error(413, "too_large", f"The request body is too large: at most {limit} bytes.")
+
+
+def _queue(feed: IngestFeed, message: dict[str, Any]) -> JsonResponse | None:
+    """Hand the message to the worker; a 503 the sender retries when the broker is down."""
+    try:
+        ingest_message.delay(feed.pk, message)
+    except (KombuOperationalError, RedisError, OSError):
+        logger.warning("could not queue a message of feed %s: broker unreachable", feed.pk)
+        response = _error(
+            503, "unavailable", "Messages cannot be queued right now: send it again shortly."
+        )
+        response["Retry-After"] = "5"
+        return response
+    return None
 
 
 def _body(request: HttpRequest) -> bytes:
@@ -92,7 +111,9 @@ def sms(request: HttpRequest, token: str) -> HttpResponse:
             {name: "required" for name in missing},
         )
     if form["Body"].strip():
-        ingest_message.delay(feed.pk, sms_source.message_from_form(form).to_dict())
+        refused = _queue(feed, sms_source.message_from_form(form).to_dict())
+        if refused is not None:
+            return refused
     return HttpResponse(EMPTY_TWIML, content_type="text/xml; charset=utf-8")
 
 
@@ -120,5 +141,4 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
         return _error(exc.status, exc.code, exc.message, exc.details)
     if not feed.session.accepts_questions:
         return _error(409, "session_closed", "This session is not taking questions right now.")
-    ingest_message.delay(feed.pk, message.to_dict())
-    return JsonResponse({"accepted": True}, status=202)
+    return _queue(feed, message.to_dict()) or JsonResponse({"accepted": True}, status=202)

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.core import serializers
 from django.core.cache import cache
 from django.test import override_settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from questions import throttles
 from questions.models import Question, Vote
 from tests.factories import GuestFactory, LiveSessionFactory, QuestionFactory
 from tests.helpers import assert_error
@@ -631,3 +633,27 @@ def test_a_crew_body_bigger_than_the_upload_limit_is_refused(api_as, producer_a,
 
     assert_error(response, 413, "too_large")
     assert session_a.guests.count() == 1
+
+
+class _UnreachableRedis:
+    def get(self, *args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    set = get
+
+
+def test_with_the_shared_cache_down_asking_still_works_and_is_still_throttled(
+    api, session_a, monkeypatch
+):
+    monkeypatch.setattr(throttles, "shared_cache", _UnreachableRedis())
+    monkeypatch.setattr(throttles, "counters", throttles.ThrottleCounters())
+    monkeypatch.setattr(throttles._SettingsRateThrottle, "cache", throttles.counters)
+
+    with _rates(submit_voter="3/min", submit_ip="100/min"):
+        accepted = [_ask(api, f"Question {n} while Redis is down?").status_code for n in range(3)]
+        refused = _ask(api, "One too many?")
+
+    # Counted in this process instead: the listener is still limited, and nothing is a 500.
+    assert accepted == [201, 201, 201]
+    assert_error(refused, 429, "throttled")
+    assert Question.objects.count() == 3
