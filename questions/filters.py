@@ -16,6 +16,7 @@ FLAG_CHOICES = [
         "flood",
         "banned",
         "duplicate",
+        "unchecked",
     )
 ]
 

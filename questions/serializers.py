@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from questions.automod.normalise import RAW_LENGTH_CEILING
 from questions.models import Ban, ModerationLogEntry, Question
 from studio.serializers import UserRef
+
+
+class BoundedCharField(serializers.CharField):
+    """A text field that refuses a value past ``max_length`` before anything else reads it.
+
+    DRF's own validators (no NUL, no surrogate characters) walk the whole value, character by
+    character, before the length is looked at: for a 2.5 MB value that is work for nothing.
+    """
+
+    def run_validation(self, data=empty):
+        if self._too_long(data):
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
+    def _too_long(self, data) -> bool:
+        if not isinstance(data, str) or self.max_length is None or len(data) <= self.max_length:
+            return False
+        # Spaces that would be trimmed do not count against the limit.
+        return not self.trim_whitespace or len(data.strip()) > self.max_length
+
+
+class QuestionTextField(BoundedCharField):
+    """A question's text as sent, markup and spaces included: refused past the largest raw length
+    any session reads (``RAW_LENGTH_CEILING``); the session's own limits are the service's."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", RAW_LENGTH_CEILING)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
 
 class GuestRef(serializers.Serializer):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -14,6 +16,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from socialroom.errors import DomainError
 from socialroom.parsers import RequestTooLarge
+
+logger = logging.getLogger(__name__)
 
 # The largest id SQLite and PostgreSQL store; a bigger one in a request is a 400, not a crash.
 MAX_ID = 2**63 - 1
@@ -45,9 +49,21 @@ _DRF_CODES = {
 }
 
 
+# The database unreachable (down, restarting, out of connections, a timeout): 503, try again.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+UNAVAILABLE_MESSAGE = "The studio cannot reach its database: try again in a moment."
+
+
+def unavailable_body() -> dict[str, Any]:
+    return error_body("unavailable", UNAVAILABLE_MESSAGE)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, DATABASE_DOWN):
+        logger.warning("database unavailable: %s", exc)
+        return Response(unavailable_body(), status=503)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -110,16 +110,46 @@ else:
     # request. DB_POOL_SIZE=0 turns the pool off (then CONN_MAX_AGE applies, e.g. behind
     # PgBouncer).
     DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=20)
+    # PostgreSQL down, restarting or out of connections answers "unavailable" (503, or an error
+    # frame on a socket) within seconds instead of holding requests and commands until it is
+    # back (docs/deployment.md, "When PostgreSQL is down"). Seconds; 0 turns a timeout off.
+    DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+    DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=30.0)
+    DB_LOCK_TIMEOUT = env.float("DB_LOCK_TIMEOUT", default=5.0)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if DB_CONNECT_TIMEOUT > 0:
+        _options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    _server_settings = [
+        f"-c {name}={int(seconds * 1000)}"
+        for name, seconds in (
+            ("statement_timeout", DB_STATEMENT_TIMEOUT),
+            ("lock_timeout", DB_LOCK_TIMEOUT),
+        )
+        if seconds > 0
+    ]
+    if _server_settings:
+        # Sent when connecting (libpq "options"). PgBouncer refuses startup options unless
+        # told to ignore them: set both timeouts to 0 behind it, and on its databases instead.
+        _options["options"] = " ".join([_options.get("options", ""), *_server_settings]).strip()
     if DB_POOL_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        _options["pool"] = {
             "min_size": 1,
             "max_size": DB_POOL_SIZE,
-            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            # How long a request waits for a connection: all of them busy, or PostgreSQL down
+            # (the pool then keeps trying to connect in the background; clients do not).
+            "timeout": env.float("DB_POOL_TIMEOUT", default=3.0),
+            # A reconnection that keeps failing backs off exponentially; giving it up after a
+            # few seconds lets the next request start a fresh one, so the pool connects again
+            # within seconds of PostgreSQL's return rather than after the last long backoff.
+            "reconnect_timeout": 5.0,
         }
     else:
         DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Pages, feeds and webhooks answer 503 "unavailable" too (the API does by itself). SQLite,
+    # a file of this machine, is never unreachable.
+    MIDDLEWARE.append("socialroom.middleware.DatabaseUnavailableMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: channel layer, cache and Celery broker. Without it, everything stays in process.
@@ -164,6 +194,10 @@ INGEST_PUBLIC_BASE_URL = env.str("INGEST_PUBLIC_BASE_URL", default="")
 FLOOD_WINDOW_SECONDS = env.int("FLOOD_WINDOW_SECONDS", default=120)
 FLOOD_MAX_QUESTIONS = env.int("FLOOD_MAX_QUESTIONS", default=3)
 DUPLICATE_CANDIDATES = env.int("DUPLICATE_CANDIDATES", default=300)
+# Processor time the automatic checks of one message may take; the checks left when it is spent
+# are skipped and the question is flagged "unchecked", held for a moderator (docs/moderation.md,
+# "Size limits"). The checks of a question normally take a few milliseconds.
+AUTOMOD_BUDGET_SECONDS = env.float("AUTOMOD_BUDGET_SECONDS", default=0.5)
 
 # Real-time streams (see docs/realtime.md).
 EVENT_HEARTBEAT_SECONDS = env.float("EVENT_HEARTBEAT_SECONDS", default=2.0)

@@ -20,10 +20,11 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from questions import live, vote_writer
-from questions.services.votes import VoteRequest
+from questions.services.votes import VoteRequest, question_id_refusal
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
 from socialroom.errors import DomainError, NotAllowed
@@ -40,6 +41,9 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
+# The database unreachable (down, restarting, out of connections, a timeout): "unavailable".
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
 # Client frames allowed per second before they are refused (a burst of twice as many is allowed).
 FRAMES_PER_SECOND = 20
 MAX_CLIENT_ID_LENGTH = 64
@@ -52,6 +56,15 @@ def _error(
     code: str, message: str, *, id: str | int | None = None, details: dict | None = None
 ) -> dict[str, Any]:
     return {"id": id, "code": code, "message": message, "details": details or {}}
+
+
+def _failure(exc: Exception, type_: str) -> tuple[str, str]:
+    """The error code and message for a client message the server failed to handle."""
+    if isinstance(exc, DATABASE_DOWN):
+        logger.warning("socket message %r: database unavailable: %s", type_[:40], exc)
+        return "unavailable", "The studio cannot reach its database: try again in a moment."
+    logger.exception("socket message %r failed", type_[:40])
+    return "internal", "The server could not handle this message: try again."
 
 
 class Denied(Exception):
@@ -183,6 +196,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except LiveSession.DoesNotExist:
             # Deleted (in the admin) while this socket was open.
             await self.shut(CLOSE_NOT_FOUND, "not_found", "This session no longer exists.")
+        except Exception as exc:
+            # Every message gets an answer and the socket stays open, whatever went wrong on
+            # the server: the client may try again (the database may be back by then).
+            code, message = _failure(exc, type_)
+            await self.send_error(code, message, id=client_id)
 
     async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
         await self.send_error(
@@ -251,7 +269,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             if seq > self.last_sent + 1:
                 # An earlier event has not reached this process yet (or was dropped): the log
                 # has it, because events are committed before they are sent.
-                await self.sync_from(self.last_sent)
+                try:
+                    await self.sync_from(self.last_sent)
+                except DATABASE_DOWN:
+                    # The log cannot be read now; the next event or heartbeat tries again
+                    # (nothing is skipped: last_sent has not moved).
+                    logger.warning("could not fill a gap from the event log", exc_info=True)
                 return
             if not self.shut_down:
                 await self.send(text_data=message["frame"])
@@ -476,8 +499,11 @@ class AudienceConsumer(StreamConsumer):
             )
             return
         question = data.get("question")
-        if not isinstance(question, int) or isinstance(question, bool) or not 0 < question < 2**63:
-            await self.send_error("invalid", '"question" is the id of a question.', id=client_id)
+        refusal = question_id_refusal(question)  # the same check as the HTTP vote's
+        if refusal is not None:
+            await self.send_error(
+                refusal.code, refusal.message, id=client_id, details=refusal.details
+            )
             return
         if self.voter is None:
             await self.send_error(

@@ -11,8 +11,23 @@ the stream's channel-layer group once that transaction commits. Because the stre
 locked while the event is appended, sequence numbers follow commit order even with several server
 processes, and a change that rolls back is never announced.
 
-Lock order: call ``emit`` after every other row lock of the transaction. The ``crew`` head is
-always locked first, which makes it the one per-session lock for events.
+Lock order. Every transaction that touches a session's rows takes its row locks in this order,
+so that no two of them ever wait for each other:
+
+1. the session row (``LiveSession``);
+2. question rows, by ascending id;
+3. the stream heads, ``crew`` then ``public`` then ``overlay`` (``emit`` and ``lock_streams``:
+   always after every other row lock of the transaction).
+
+A transaction may skip a step, never come back to an earlier one. Locks on rows whose keys do
+not change are FOR NO KEY UPDATE (``select_for_update(no_key=True)``): PostgreSQL checks a new
+row's foreign keys (at commit: Django makes them ``DEFERRABLE INITIALLY DEFERRED``) with FOR
+KEY SHARE on the rows referred to, which FOR UPDATE would block. So a submission, which locks no
+session or question row but inserts rows that refer to them after it took the stream heads,
+never waits for a take, an approval or a vote batch holding those rows while they wait for the
+stream heads it holds. Only deleting a session or changing its slug or overlay key locks its
+row FOR UPDATE. A deadlock or serialization failure that can still happen is run again by the
+service (``questions.services.common.retry_on_deadlock``).
 """
 
 from __future__ import annotations
@@ -66,23 +81,34 @@ def _next_seq(session_id: int, stream: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [session_id, stream])
         row = cursor.fetchone()
-        if row is None:
-            # First event of this stream: create its head. A concurrent creator makes
-            # get_or_create read the other's row, then the update takes its lock.
-            with transaction.atomic():
-                EventStream.objects.get_or_create(session_id=session_id, stream=stream)
+        if row is None:  # the session's first event
+            _create_heads(session_id)
             cursor.execute(sql, [session_id, stream])
             row = cursor.fetchone()
     return row[0]
 
 
+def _create_heads(session_id: int) -> None:
+    """Create the session's three stream heads that do not exist yet, in stream order.
+
+    All three at once and in one order: two first events of a session (each creating the heads
+    it needs, in whatever order) would otherwise each wait for a head the other inserted. A
+    concurrent creator's heads are waited for, then skipped.
+    """
+    EventStream.objects.bulk_create(
+        [EventStream(session_id=session_id, stream=stream) for stream in STREAMS],
+        ignore_conflicts=True,
+    )
+
+
 def lock_streams(session_id: int) -> None:
     """Take the session's event lock (its crew head row) now, before reading what to emit."""
-    list(
-        EventStream.objects.select_for_update()
-        .filter(session_id=session_id, stream=CREW)
-        .values_list("pk", flat=True)
+    crew_head = EventStream.objects.select_for_update(no_key=True).filter(
+        session_id=session_id, stream=CREW
     )
+    if not list(crew_head.values_list("pk", flat=True)):
+        _create_heads(session_id)
+        list(crew_head.values_list("pk", flat=True))
 
 
 def emit(

@@ -76,6 +76,7 @@ CONSOLE_STRINGS = {
     "flag_flood": _("Flood"),
     "flag_banned": _("Banned author"),
     "flag_duplicate": _("Duplicate"),
+    "flag_unchecked": _("Unchecked"),
     "source_web": _("web"),
     "source_sms": _("SMS"),
     "source_manual": _("added by the crew"),

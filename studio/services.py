@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from questions.live import publish_guests, publish_on_air, publish_session
+from questions.services.common import retry_on_deadlock
 from questions.services.onair import end_on_air
 from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
 from studio import events
@@ -121,6 +122,7 @@ def session_create(
         raise Conflict(f"The address {slug!r} is taken.", code="slug_taken") from exc
 
 
+@retry_on_deadlock
 def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveSession:
     """Change a session's settings (not its status: see ``session_set_status``)."""
     require(actor, session.station_id, Capability.MANAGE)
@@ -142,11 +144,13 @@ def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveS
     return session
 
 
+@retry_on_deadlock
 def session_set_status(*, actor: User, session: LiveSession, status: str) -> LiveSession:
     """Move a session along draft → live → ended (or reopen an ended one)."""
     require(actor, session.station_id, Capability.MANAGE)
     with transaction.atomic():
-        session = LiveSession.objects.select_for_update().get(pk=session.pk)
+        # NO KEY: the lock order of studio/events.py.
+        session = LiveSession.objects.select_for_update(no_key=True).get(pk=session.pk)
         if status not in SESSION_TRANSITIONS.get(session.status, set()):
             raise InvalidTransition(
                 f"A {session.status} session cannot become {status}.",
@@ -172,6 +176,7 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
     return session
 
 
+@retry_on_deadlock
 def session_rotate_overlay_key(*, actor: User, session: LiveSession) -> LiveSession:
     """Issue a new overlay key; graphics using the old one lose access at once."""
     require(actor, session.station_id, Capability.MANAGE)
@@ -196,6 +201,7 @@ def _clean_handles(handles: list[str]) -> list[str]:
     return cleaned
 
 
+@retry_on_deadlock
 def guest_create(*, actor: User, session: LiveSession, name: str, **fields: Any) -> Guest:
     require(actor, session.station_id, Capability.MANAGE)
     unknown = set(fields) - GUEST_FIELDS
@@ -216,6 +222,7 @@ def guest_create(*, actor: User, session: LiveSession, name: str, **fields: Any)
     return guest
 
 
+@retry_on_deadlock
 def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
     require(actor, guest.session.station_id, Capability.MANAGE)
     unknown = set(fields) - GUEST_FIELDS
@@ -236,6 +243,7 @@ def guest_update(*, actor: User, guest: Guest, **fields: Any) -> Guest:
     return guest
 
 
+@retry_on_deadlock
 def guest_delete(*, actor: User, guest: Guest) -> None:
     """Remove a guest; questions aimed at them stay, aimed at nobody."""
     require(actor, guest.session.station_id, Capability.MANAGE)

@@ -11,30 +11,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from questions.automod.duplicates import find_duplicate
+from questions.automod.budget import Budget
+from questions.automod.duplicates import find_duplicate, stopwords
 from questions.automod.guests import find_guest
 from questions.automod.interrogative import is_question
-from questions.automod.language import detect_language
-from questions.automod.links import find_links
-from questions.automod.normalise import normalise, truncate_text
+from questions.automod.language import detect_language, warm_up_language
+from questions.automod.links import find_links, tlds
+from questions.automod.normalise import normalise, raw_length_cap, truncate_text
 from questions.automod.personal import find_emails, find_phone_numbers, mask_email, mask_phone
-from questions.automod.profanity import find_profanity, mask
-from questions.automod.results import Analysis, Flag, GuestRef
+from questions.automod.profanity import builtin_allowed, builtin_entries, find_profanity, mask
+from questions.automod.results import UNCHECKED, Analysis, Flag, GuestRef
 from questions.automod.shouting import is_shouting, upper_share
 
 __all__ = [
+    "UNCHECKED",
     "Analysis",
+    "Budget",
     "Flag",
     "GuestRef",
     "analyse",
     "check",
     "find_duplicate",
     "normalise",
+    "raw_length_cap",
 ]
 
 
+# A reason names at most this many findings: a hostile text can hold thousands, and the reason
+# travels with the question to every console and into the moderation log.
+MAX_LISTED = 10
+
+
 def _quoted(items: Sequence[str]) -> str:
-    return ", ".join(f'"{item}"' for item in items)
+    listed = ", ".join(f'"{item}"' for item in items[:MAX_LISTED])
+    if len(items) > MAX_LISTED:
+        listed += f" and {len(items) - MAX_LISTED} more"
+    return listed
 
 
 def check(
@@ -43,34 +55,54 @@ def check(
     language: str = "",
     blocked: Sequence[str] = (),
     allowed: Sequence[str] = (),
+    budget: Budget | None = None,
 ) -> tuple[Flag, ...]:
     """The flags raised by the content checks on a normalised text, one per code, in the order
-    profanity, personal data, link, shouting."""
+    profanity, personal data, link, shouting; then :data:`UNCHECKED` if the ``budget`` ran out
+    before a check could start."""
+    budget = budget or Budget()
     flags: list[Flag] = []
-    swear_words = find_profanity(text, language=language, blocked=blocked, allowed=allowed)
-    if swear_words:
-        flags.append(Flag("profanity", f"Profanity: {_quoted([mask(w) for w in swear_words])}"))
-    phones = [mask_phone(number) for number in find_phone_numbers(text)]
-    addresses = find_emails(text)
-    emails = [mask_email(address) for address in addresses]
-    if phones or emails:
-        parts = []
-        if phones:
-            parts.append(f"phone number{'s' if len(phones) > 1 else ''} {_quoted(phones)}")
-        if emails:
-            parts.append(f"e-mail address{'es' if len(emails) > 1 else ''} {_quoted(emails)}")
-        flags.append(Flag("personal_data", f"Personal data: {' and '.join(parts)}"))
-    # The domain of an e-mail address ("julie.b (at) orange.fr") is no link.
-    domains = {address.partition("@")[2] for address in addresses}
-    links = [host for host in find_links(text) if host not in domains]
-    if links:
-        flags.append(Flag("link", f"Link{'s' if len(links) > 1 else ''}: {_quoted(links)}"))
-    if is_shouting(text):
+    if budget.left():
+        swear_words = find_profanity(text, language=language, blocked=blocked, allowed=allowed)
+        if swear_words:
+            masked = _quoted([mask(w) for w in swear_words])
+            flags.append(Flag("profanity", f"Profanity: {masked}"))
+    addresses: list[str] = []
+    if budget.left():
+        phones = [mask_phone(number) for number in find_phone_numbers(text)]
+        addresses = find_emails(text) if budget.left() else []
+        emails = [mask_email(address) for address in addresses]
+        if phones or emails:
+            parts = []
+            if phones:
+                parts.append(f"phone number{'s' if len(phones) > 1 else ''} {_quoted(phones)}")
+            if emails:
+                parts.append(f"e-mail address{'es' if len(emails) > 1 else ''} {_quoted(emails)}")
+            flags.append(Flag("personal_data", f"Personal data: {' and '.join(parts)}"))
+    if budget.left():
+        # The domain of an e-mail address ("julie.b (at) orange.fr") is no link.
+        domains = {address.partition("@")[2] for address in addresses}
+        links = [host for host in find_links(text) if host not in domains]
+        if links:
+            flags.append(Flag("link", f"Link{'s' if len(links) > 1 else ''}: {_quoted(links)}"))
+    if budget.left() and is_shouting(text):
         share, letters = upper_share(text)
         flags.append(
             Flag("shouting", f"Shouting: {share:.0%} of its {letters} letters are capitals")
         )
+    if budget.exhausted:
+        flags.append(UNCHECKED)
     return tuple(flags)
+
+
+def warm_up() -> None:
+    """Load what the checks load once per process (the language model, the word lists), so that
+    a message's budget is not spent on it."""
+    warm_up_language()
+    builtin_entries()
+    builtin_allowed()
+    stopwords()
+    tlds()
 
 
 def analyse(
@@ -81,23 +113,33 @@ def analyse(
     guests: Sequence[GuestRef] = (),
     blocked: Sequence[str] = (),
     allowed: Sequence[str] = (),
+    budget: Budget | None = None,
 ) -> Analysis:
     """Normalise one incoming message and run every check that needs nothing but the text.
 
-    ``text`` is cut to ``max_length`` (ending with "…") only with ``truncate``; otherwise it is
-    returned whole and the caller refuses it if too long. The checks read the whole message, cut
-    or not, so a phone number past the cut still raises its flag. ``blocked`` and ``allowed`` are
-    the station's extra words (``Station.blocked_words`` / ``allowed_words``).
+    Limits come before work: at most :func:`raw_length_cap` characters of ``raw`` are read (the
+    caller refuses a longer one first when the source can shorten), then normalised. ``text`` is
+    cut to ``max_length`` (ending with "…") only with ``truncate``; otherwise it is returned
+    whole and, when too long, without any check, since the caller refuses it. The checks read
+    the whole normalised message, cut or not, so a phone number past the cut still raises its
+    flag. ``blocked`` and ``allowed`` are the station's extra words (``Station.blocked_words`` /
+    ``allowed_words``). The checks run within ``budget``: those it leaves no time for are
+    skipped, and the :data:`UNCHECKED` flag says so.
     """
-    full = normalise(raw)
+    budget = budget or Budget()
+    warm_up()
+    budget.start()
+    full = normalise((raw or "")[: raw_length_cap(max_length)])
     if not full:
         return Analysis(text="", language="", is_question=False, guest_id=None, flags=())
+    if not truncate and len(full) > max_length:
+        return Analysis(text=full, language="", is_question=False, guest_id=None, flags=())
     text = truncate_text(full, max_length) if truncate else full
-    language = detect_language(full)
+    language = detect_language(full) if budget.left() else ""
     return Analysis(
         text=text,
         language=language,
-        is_question=is_question(full),
-        guest_id=find_guest(full, guests),
-        flags=check(full, language=language, blocked=blocked, allowed=allowed),
+        is_question=is_question(full) if budget.left() else False,
+        guest_id=find_guest(full, guests) if budget.left() else None,
+        flags=check(full, language=language, blocked=blocked, allowed=allowed, budget=budget),
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from questions.automod.budget import Budget
 from questions.automod.normalise import fold, words
 
 WORDLISTS = Path(__file__).with_name("wordlists")
@@ -66,12 +67,19 @@ def similarity(a: str, b: str) -> float:
         return 1.0 if short_a and short_a == _short_form(b) else 0.0
     unmatched_b = list(words_b)
     matched = 0
+    missed = 0
     for word in words_a:
         for index, other in enumerate(unmatched_b):
             if _same_word(word, other):
                 del unmatched_b[index]
                 matched += 1
                 break
+        else:
+            missed += 1
+            # A word of ``a`` that ``b`` lacks, and too few words of ``a`` left to cover ``b``:
+            # each has a word the other lacks, so the answer is 0 whatever the rest says.
+            if len(words_a) - missed < len(words_b):
+                return 0.0
     only_a = len(words_a) - matched
     only_b = len(unmatched_b)
     if only_a and only_b:
@@ -81,8 +89,21 @@ def similarity(a: str, b: str) -> float:
     return matched / (matched + only_a + only_b)
 
 
+def _may_reach(a: str, b: str, threshold: float) -> bool:
+    """Whether ``similarity(a, b)`` can reach ``threshold``: two texts of many content words
+    share at most as many as the shorter has, so their counts must be close."""
+    count_a, count_b = len(content_words(a)), len(content_words(b))
+    if min(count_a, count_b) < MIN_CONTENT_WORDS:
+        return True
+    return min(count_a, count_b) / max(count_a, count_b) >= threshold
+
+
 def find_duplicate(
-    text: str, candidates: Iterable[tuple[int, str]], *, threshold: float = DEFAULT_THRESHOLD
+    text: str,
+    candidates: Iterable[tuple[int, str]],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    budget: Budget | None = None,
 ) -> int | None:
     """The id of the earlier question ``text`` nearly repeats, or None.
 
@@ -92,9 +113,16 @@ def find_duplicate(
     "Hi?" are not merged). ``threshold`` is the least share of content words the two must have in
     common, from 0 to 1. The closest candidate wins; among equally close ones, the smallest id
     (the original rather than an earlier repeat).
+
+    With a ``budget``, the candidates left when it runs out are not compared (``budget.exhausted``
+    then tells the caller the answer may be incomplete).
     """
     best: tuple[float, int] | None = None
     for candidate_id, candidate_text in candidates:
+        if budget is not None and not budget.left():
+            break
+        if not _may_reach(text, candidate_text, threshold):
+            continue
         score = similarity(text, candidate_text)
         if score < threshold:
             continue

@@ -9,7 +9,8 @@ import re
 
 from questions.automod.normalise import fold
 
-_URL = re.compile(r"\S+://\S+|www\.\S+", re.IGNORECASE)
+# A link is a whole word: looked for where a word starts only, which keeps a long word linear.
+_URL = re.compile(r"(?<!\S)\S+://\S+|www\.\S+", re.IGNORECASE)
 _QUESTION_MARK = re.compile("[?\uff1f\u00bf]")
 # Clauses start after sentence punctuation or a comma ("Marc, is it too late").
 _CLAUSE = re.compile('[.!;:,\u2026\n()\u00ab\u00bb"\u2014\u2013]+')

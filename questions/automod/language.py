@@ -29,7 +29,9 @@ def _markers() -> dict[str, frozenset[str]]:
     return found
 
 
-_NOT_PROSE = re.compile(r"\S+://\S+|www\.\S+|\S+@\S+|[@#][\w.\-]+", re.IGNORECASE)
+# "(?<!\S)": an address is a whole word, so it is only looked for where a word starts; from every
+# character of a long word, "\S+" would read the rest of it again (quadratic time).
+_NOT_PROSE = re.compile(r"(?<!\S)\S+://\S+|www\.\S+|(?<!\S)\S+@\S+|[@#][\w.\-]+", re.IGNORECASE)
 # Fewer letters than this and no grammatical word: too little to tell.
 _MIN_LETTERS = 12
 
@@ -40,6 +42,12 @@ def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def warm_up_language() -> None:
+    """Load the model and the word lists now rather than inside a message's time budget."""
+    _identifier()
+    _markers()
 
 
 def model_opinion(text: str) -> tuple[float, float]:

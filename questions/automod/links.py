@@ -10,10 +10,14 @@ import re
 from functools import cache
 from pathlib import Path
 
+from questions.automod.spans import Spans
+
 WORDLISTS = Path(__file__).with_name("wordlists")
 
 _SCHEME_OR_WWW = re.compile(r"(?<![\w@/.])(?:https?://|www\d?\.)[^\s<>\"'«»]+", re.IGNORECASE)
-_MARKDOWN = re.compile(r"\[[^\]\n]{1,200}\]\(\s*([^)\s]+)\s*\)")
+# The address stops at "(" as well as ")": in "[a]([a]([a](..." it cannot run on to the end of
+# the text from every "[", which would take quadratic time.
+_MARKDOWN = re.compile(r"\[[^\]\n]{1,200}\]\(\s*([^()\s]+)\s*\)")
 _BARE_DOMAIN = re.compile(
     r"(?<![\w@.\-/])"
     r"(?P<host>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?P<tld>[a-z]{2,24}))"
@@ -26,7 +30,9 @@ _SPELLED_DOMAIN = re.compile(
     r"(?<![\w@.\-])(?P<name>[a-z0-9][a-z0-9\-]{2,62})\s+(?:dot|point)\s+(?P<tld>[a-z]{2,24})\b",
     re.IGNORECASE,
 )
-_EMAIL_LIKE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+# Looked for where a run of address characters starts only: from inside a long run, the same
+# characters would be read again from every position.
+_EMAIL_LIKE = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # Words before "point" that make it a French "point", not a dot ("un point net").
 _NOT_A_NAME = frozenset(
     {"un", "une", "le", "la", "ce", "cet", "cette", "du", "au", "mon", "ton", "son", "bon", "gros"}
@@ -62,16 +68,15 @@ def _host(url: str) -> str:
 def find_links(text: str) -> list[str]:
     """The hosts (or the link text, for a markdown link without one) linked in ``text``."""
     found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    taken = Spans()
 
     def claim(start: int, end: int, shown: str) -> None:
-        if not any(start < t_end and t_start < end for t_start, t_end in taken):
-            taken.append((start, end))
+        if taken.claim(start, end):
             found.append((start, shown))
 
     # E-mail addresses are the personal-data check's business; their domains are no links.
     for match in _EMAIL_LIKE.finditer(text):
-        taken.append(match.span())
+        taken.add(*match.span())
     for match in _MARKDOWN.finditer(text):
         claim(*match.span(), _host(match.group(1)) or match.group(1))
     for match in _SCHEME_OR_WWW.finditer(text):

@@ -12,9 +12,10 @@ import unicodedata
 
 import nh3
 
-# Tags whose boundary separates words on screen: they become a space, not nothing.
+# Tags whose boundary separates words on screen: they become a space, not nothing. A tag ends
+# at the next "<" too: "<br <br <br ..." with no ">" must not be read to the end once per "<br".
 _BREAKING_TAG = re.compile(
-    r"<\s*/?\s*(?:br|p|div|li|ul|ol|blockquote|h[1-6]|tr|td|th|hr)\b[^>]*>", re.IGNORECASE
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|blockquote|h[1-6]|tr|td|th|hr)\b[^<>]*>", re.IGNORECASE
 )
 # Something that looks like markup; plain text (an SMS) is left alone, so "I <3 you" survives.
 _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>|<!--")
@@ -27,6 +28,19 @@ _CONTROL = re.compile(
 )
 _SPACE = re.compile(r"\s+")
 ELLIPSIS = "…"
+
+# How much raw text a message may bring, whatever its session's length limit: markup around a
+# status (a Mastodon post of 500 characters is often 2,000 of HTML) and spaces are allowed for,
+# generously, but nothing is read past this. See docs/moderation.md, "Size limits".
+RAW_LENGTH_FACTOR = 20
+RAW_LENGTH_FLOOR = 10_000
+RAW_LENGTH_CEILING = 50_000
+
+
+def raw_length_cap(max_length: int) -> int:
+    """The most raw characters (markup included) read from a message whose normalised text may
+    have ``max_length``: 20 times that, at least 10,000 and at most 50,000."""
+    return min(RAW_LENGTH_CEILING, max(RAW_LENGTH_FLOOR, RAW_LENGTH_FACTOR * max_length))
 
 
 def strip_markup(raw: str) -> str:

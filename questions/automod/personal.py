@@ -10,10 +10,15 @@ import phonenumbers
 
 from questions.automod.links import is_domain_ending
 from questions.automod.normalise import fold
+from questions.automod.spans import Spans
 
 # The audience writes from France, the UK and North America; numbers with a "+" are recognised
 # whatever the region.
 PHONE_REGIONS = ("FR", "GB", "US")
+# The phone library gives up on a text after this many candidates that are no valid number: its
+# own guard against digit soup ("11 11 11 ..."), which it would otherwise parse for seconds. A
+# question has a handful of numbers; the shapes below still read the whole text.
+PHONE_MAX_TRIES = 100
 # Shapes that are phone numbers to a reader even when no such line exists (the fictional
 # 07700 900xxx or 555 ranges), which the library rightly calls invalid.
 _PHONE_SHAPES = (
@@ -32,15 +37,22 @@ _EMAIL_COMMA_TYPO = re.compile(
     r",(?P<tld>[a-z]{2,24})(?![\w\-])",
     re.IGNORECASE,
 )
-_LABEL = r"[a-z0-9](?:[a-z0-9_\-]*[a-z0-9])?"
+# A domain label: at most 63 characters, as in DNS.
+_LABEL = r"[a-z0-9](?:[a-z0-9_\-]{0,61}[a-z0-9])?"
 _OBFUSCATED_AT = (
     r"(?P<at>\s*[\[({<]\s*(?:at|arobase|arobas|@)\s*[\])}>]\s*|\s+(?:at|arobase|arobas)\s+)"
 )
 _OBFUSCATED_DOT = r"(?:\s*[\[({<]\s*(?:dot|point)\s*[\])}>]\s*|\s+(?:dot|point)\s+|\.)"
+# The local part: letters and digits, joined by "_", "-", "+" or a dot (written or spelled).
+# Each character can be read one way only, and the parts are bounded (an address has at most 64
+# characters before its "@", 255 after): "a.a.a.a..." or "a dot a dot a..." that never comes to
+# an "at" fails in time linear in its length, not exponential or quadratic.
+_OBFUSCATED_LOCAL = rf"[a-z0-9]+(?:(?:[_\-]+|\+|{_OBFUSCATED_DOT})[a-z0-9]+){{0,31}}"
 _OBFUSCATED_EMAIL = re.compile(
-    rf"(?<![\w.@])(?P<local>{_LABEL}(?:(?:{_OBFUSCATED_DOT}|[._+\-]){_LABEL})*)"
+    rf"(?<![\w.@])(?P<local>{_OBFUSCATED_LOCAL})"
     rf"{_OBFUSCATED_AT}"
-    rf"(?P<domain>{_LABEL}(?:{_OBFUSCATED_DOT}{_LABEL})*{_OBFUSCATED_DOT}(?P<tld>[a-z]{{2,24}}))"
+    rf"(?P<domain>{_LABEL}(?:{_OBFUSCATED_DOT}{_LABEL}){{0,30}}{_OBFUSCATED_DOT}"
+    r"(?P<tld>[a-z]{2,24}))"
     r"(?![\w\-])"
 )
 _OBFUSCATED_PART = re.compile(rf"{_OBFUSCATED_DOT}")
@@ -55,8 +67,10 @@ _NUMBER_WORDS = (
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
     "double|triple"
 )
-_NUMBER_GROUP = rf"(?:{_NUMBER_WORDS})(?:-(?:{_NUMBER_WORDS}))*"
-_SPELLED_PHONE = re.compile(rf"\b(?:zero|oh|plus)(?:[\s,.\-]+{_NUMBER_GROUP}){{4,}}\b")
+# One number word after each separator; a hyphen is a separator like a space, so "trente-quatre"
+# is two words. (Hyphens inside a group as well would give every hyphenated run exponentially
+# many readings.)
+_SPELLED_PHONE = re.compile(rf"\b(?:zero|oh|plus)(?:[\s,.\-]+(?:{_NUMBER_WORDS})){{4,}}\b")
 SPELLED_OUT = "spelled out"
 
 
@@ -67,15 +81,12 @@ def _digits(text: str) -> int:
 def find_phone_numbers(text: str) -> list[str]:
     """Phone numbers in ``text``, as written; one spelled out in words is given as
     :data:`SPELLED_OUT`."""
-    spans: list[tuple[int, int]] = []
-
-    def claim(start: int, end: int) -> None:
-        if not any(start < t_end and t_start < end for t_start, t_end in spans):
-            spans.append((start, end))
+    spans = Spans()
+    claim = spans.claim
 
     for region in PHONE_REGIONS:
         for match in phonenumbers.PhoneNumberMatcher(
-            text, region, leniency=phonenumbers.Leniency.VALID
+            text, region, leniency=phonenumbers.Leniency.VALID, max_tries=PHONE_MAX_TRIES
         ):
             claim(match.start, match.end)
     for shape in _PHONE_SHAPES:

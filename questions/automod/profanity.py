@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from questions.automod.normalise import fold
+from questions.automod.spans import Spans
 
 WORDLISTS = Path(__file__).with_name("wordlists")
 
@@ -39,6 +40,12 @@ _TOKEN = re.compile(r"(?:[^\W_]|[@$!|*+€#])+")
 _SPELLED = re.compile(r"(?<![^\W_])[^\W_](?:[ .\-_][^\W_]){2,}(?![^\W_])")
 _SPELLED_SEPARATORS = re.compile(r"[ .\-_]")
 _EDGE_PUNCTUATION = "!|+#."
+# A letter may be repeated ("fuuuuck"), but not without end: an unbounded repeat, tried from every
+# character of a long word, takes quadratic time (or worse where two letters share look-alikes,
+# as "i" and "l" do). Runs of one character are first cut to three (masks excepted, since their
+# number counts), which leaves a repeat of look-alikes ("fuvuvck") this many characters more.
+_MORE = 8
+_RUN = re.compile(r"([^\s*#])\1{3,}")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -75,9 +82,9 @@ def _word_pattern(word: str, *, first: bool) -> str:
         options = re.escape(_LOOKALIKES.get(char, char)) if char.isalnum() else re.escape(char)
         cls = f"[{options}]"
         if index == 0 and first:
-            parts.append(f"{cls}{{{count}}}{cls}*")
+            parts.append(f"{cls}{{{count}}}{cls}{{0,{_MORE}}}")
         else:
-            parts.append(f"(?:{cls}|[{re.escape(_MASKS)}]){{{count}}}{cls}*")
+            parts.append(f"(?:{cls}|[{re.escape(_MASKS)}]){{{count}}}{cls}{{0,{_MORE}}}")
     return "".join(parts)
 
 
@@ -173,10 +180,10 @@ def _clean_token(token: str) -> str:
 
 def skeleton(text: str) -> str:
     """The folded words of ``text`` joined by single spaces, look-alike characters kept,
-    spelled-out words ("c o n n a r d") joined back."""
+    spelled-out words ("c o n n a r d") joined back, runs of one character cut to three."""
     folded = _SPELLED.sub(lambda m: _SPELLED_SEPARATORS.sub("", m.group()), fold(text))
     tokens = (_clean_token(token) for token in _TOKEN.findall(folded))
-    return " ".join(token for token in tokens if token)
+    return _RUN.sub(r"\1\1\1", " ".join(token for token in tokens if token))
 
 
 def _plausible(matched: str, entry: Entry) -> bool:
@@ -222,14 +229,12 @@ def find_profanity(
     for pattern in _allowed_patterns(builtin_allowed() + tuple(allowed)):
         words = pattern.sub(lambda m: "_" * len(m.group()), words)
     found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    taken = Spans()
     for entry in entries:
         for match in entry.pattern.finditer(words):
             start, end = match.span()
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if taken.overlaps(start, end) or not _plausible(match.group(), entry):
                 continue
-            if not _plausible(match.group(), entry):
-                continue
-            taken.append((start, end))
+            taken.add(start, end)
             found.append((start, match.group() if entry.shows_match else entry.word))
     return list(dict.fromkeys(word for _, word in sorted(found)))

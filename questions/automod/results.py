@@ -10,7 +10,8 @@ class Flag:
     """A reason for a moderator to look at a question: raised by a check, never a decision.
 
     ``code`` is one of ``profanity``, ``personal_data``, ``link``, ``shouting`` (the checks of
-    this package), or ``flood``, ``banned``, ``duplicate`` (raised by the submission service).
+    this package), ``unchecked`` (the checks ran out of time, :data:`UNCHECKED`), or ``flood``,
+    ``banned``, ``duplicate`` (raised by the submission service).
     ``reason`` is a short English sentence for the moderator; it never repeats personal data in
     full.
     """
@@ -20,6 +21,10 @@ class Flag:
 
     def as_dict(self) -> dict:
         return {"code": self.code, "reason": self.reason}
+
+
+# Raised when the time budget ran out before every check had run (questions/automod/budget.py).
+UNCHECKED = Flag("unchecked", "Automatic checks did not finish: review by hand.")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import re
 MIN_LETTERS = 12
 MIN_UPPER_SHARE = 0.7
 
-_NOT_PROSE = re.compile(r"\S+://\S+|www\.\S+|[@#][\w.\-]+", re.IGNORECASE)
+# A link is a whole word: looked for where a word starts only, which keeps a long word linear.
+_NOT_PROSE = re.compile(r"(?<!\S)\S+://\S+|www\.\S+|[@#][\w.\-]+", re.IGNORECASE)
 
 
 def upper_share(text: str) -> tuple[float, int]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from questions.automod.normalise import RAW_LENGTH_CEILING
 from questions.models import IngestFeed
 from questions.services import AuthorInfo, SubmitResult, question_submit
+from questions.services.submission import NAME_LENGTH
 from socialroom.errors import DomainError
 from studio.models import LiveSession
 
@@ -19,6 +21,10 @@ class IncomingMessage:
     the source (the same message always has the same id, so a repeat makes no second question).
     ``text`` may hold markup (Mastodon sends HTML): normalisation strips it. ``author`` ids must
     already be opaque (hashed phone numbers, platform account ids).
+
+    Limits come first: on construction the text is cut to the largest raw length any session
+    reads (``RAW_LENGTH_CEILING``) and the name and handle to their field length, so that
+    nothing, the task queue included, carries or reads more of a hostile message.
     """
 
     source: str
@@ -30,6 +36,16 @@ class IncomingMessage:
     author_handle: str = ""
     author_avatar: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, limit in (
+            ("text", RAW_LENGTH_CEILING),
+            ("author_name", NAME_LENGTH),
+            ("author_handle", NAME_LENGTH),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > limit:
+                object.__setattr__(self, name, value[:limit])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,8 +64,8 @@ def ingest(session: LiveSession, message: IncomingMessage) -> SubmitResult | Non
     author = AuthorInfo(
         platform=message.author_platform,
         external_id=message.author_id,
-        display_name=message.author_name[:120],
-        handle=message.author_handle[:120],
+        display_name=message.author_name,
+        handle=message.author_handle,
         avatar_url=message.author_avatar if message.author_avatar.startswith("https://") else "",
     )
     try:

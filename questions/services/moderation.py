@@ -8,7 +8,7 @@ from django.utils import timezone
 from questions.automod import normalise
 from questions.live import publish_question
 from questions.models import PUBLIC_STATUSES, ModerationAction, Question, QuestionStatus
-from questions.services.common import check_transition, lock_question, log
+from questions.services.common import check_transition, lock_question, log, retry_on_deadlock
 from socialroom.errors import ValidationFailed
 from studio.models import Guest
 from studio.roles import Capability, User, require, require_any
@@ -52,6 +52,7 @@ def _move(
     return question
 
 
+@retry_on_deadlock
 def question_approve(*, actor: User, question: Question) -> Question:
     """Approve a pending question (or undo a rejection or an archive)."""
     return _move(
@@ -63,6 +64,7 @@ def question_approve(*, actor: User, question: Question) -> Question:
     )
 
 
+@retry_on_deadlock
 def question_reject(*, actor: User, question: Question, reason: str = "") -> Question:
     return _move(
         actor=actor,
@@ -74,6 +76,7 @@ def question_reject(*, actor: User, question: Question, reason: str = "") -> Que
     )
 
 
+@retry_on_deadlock
 def question_archive(*, actor: User, question: Question, reason: str = "") -> Question:
     return _move(
         actor=actor,
@@ -85,6 +88,7 @@ def question_archive(*, actor: User, question: Question, reason: str = "") -> Qu
     )
 
 
+@retry_on_deadlock
 def question_reopen(*, actor: User, question: Question, reason: str = "") -> Question:
     """Send a question back to review: the undo for approve, reject, archive and answered."""
     return _move(
@@ -97,6 +101,7 @@ def question_reopen(*, actor: User, question: Question, reason: str = "") -> Que
     )
 
 
+@retry_on_deadlock
 def question_edit(*, actor: User, question: Question, text: str) -> Question:
     """Correct a question's text. An approved question goes back to review.
 
@@ -136,6 +141,7 @@ def question_edit(*, actor: User, question: Question, text: str) -> Question:
     return question
 
 
+@retry_on_deadlock
 def question_star(*, actor: User, question: Question, starred: bool = True) -> Question:
     require(actor, question.session.station_id, Capability.MODERATE)
     with transaction.atomic():
@@ -156,6 +162,7 @@ def question_star(*, actor: User, question: Question, starred: bool = True) -> Q
     return question
 
 
+@retry_on_deadlock
 def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Question:
     """Aim the question at one guest of its session, or at nobody (``guest=None``)."""
     require(actor, question.session.station_id, Capability.MODERATE)
@@ -183,6 +190,7 @@ def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Que
 MAX_HOLD_POSITION = 50
 
 
+@retry_on_deadlock
 def question_hold(*, actor: User, question: Question, position: int | None) -> Question:
     """Hold an approved question at a place in the ranked queue (1 = first), or let it go
     (``position=None``) so that votes place it again. Hosts and moderators may do this."""

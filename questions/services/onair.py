@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from questions.live import publish_on_air, publish_question
 from questions.models import ModerationAction, Question, QuestionStatus
-from questions.services.common import check_transition, lock_question, log
+from questions.services.common import (
+    check_transition,
+    lock_question,
+    lock_questions,
+    log,
+    retry_on_deadlock,
+)
 from socialroom.errors import Conflict, NotFound
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
@@ -17,7 +23,9 @@ S = QuestionStatus
 
 def _lock_session(session: LiveSession) -> LiveSession:
     # Every on-air change of a session takes this row lock first, so two takes never interleave.
-    return LiveSession.objects.select_for_update().get(pk=session.pk)
+    # NO KEY: questions and events inserted meanwhile check their foreign key to the session
+    # with FOR KEY SHARE, which this lock lets through (lock order: studio/events.py).
+    return LiveSession.objects.select_for_update(no_key=True).get(pk=session.pk)
 
 
 def end_on_air(
@@ -28,7 +36,11 @@ def end_on_air(
     ``cleared`` sends it back to the approved queue; ``answered`` and ``replaced`` mark it answered.
     Returns the question that was on air, or None.
     """
-    current = Question.objects.select_for_update().filter(session=session, status=S.ON_AIR).first()
+    current = (
+        Question.objects.select_for_update(no_key=True)
+        .filter(session=session, status=S.ON_AIR)
+        .first()
+    )
     if current is None:
         return None
     now = timezone.now()
@@ -57,6 +69,7 @@ def end_on_air(
     return current
 
 
+@retry_on_deadlock
 def session_take_on_air(*, actor: User, session: LiveSession, question: Question) -> Question:
     """Put an approved question of this live session on air.
 
@@ -69,7 +82,15 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
         session = _lock_session(session)
         if session.status != SessionStatus.LIVE:
             raise Conflict("Only a live session can put questions on air.", code="session_not_live")
-        question = lock_question(question)
+        # The question taken and the one it replaces, locked together in id order. Which one
+        # is on air cannot change meanwhile: every on-air change holds the session's lock.
+        on_air = Question.objects.filter(session=session, status=S.ON_AIR).values_list(
+            "pk", flat=True
+        )
+        locked = lock_questions({question.pk, *on_air})
+        if question.pk not in locked:
+            raise NotFound("That question is not in this session.")
+        question = locked[question.pk]
         if question.status == S.ON_AIR:
             return question
         check_transition(question, {S.APPROVED}, "take on air")
@@ -100,6 +121,7 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
     return question
 
 
+@retry_on_deadlock
 def session_clear_on_air(*, actor: User, session: LiveSession) -> Question | None:
     """Clear the screen: the on-air question goes back to the approved queue.
 
@@ -114,6 +136,7 @@ def session_clear_on_air(*, actor: User, session: LiveSession) -> Question | Non
         return cleared
 
 
+@retry_on_deadlock
 def question_mark_answered(*, actor: User, question: Question) -> Question:
     """Mark a question answered. On air, this also takes it off air."""
     require(actor, question.session.station_id, Capability.ON_AIR)
@@ -141,6 +164,7 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
     return question
 
 
+@retry_on_deadlock
 def question_requeue(*, actor: User, question: Question) -> Question:
     """Undo "answered": the question goes back to the approved queue, where it was.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,7 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from questions.automod import Analysis, Flag, GuestRef, analyse, find_duplicate
+from questions.automod import (
+    UNCHECKED,
+    Analysis,
+    Budget,
+    Flag,
+    GuestRef,
+    analyse,
+    find_duplicate,
+    raw_length_cap,
+)
 from questions.live import publish_question
 from questions.models import (
     Author,
@@ -20,13 +29,18 @@ from questions.models import (
     QuestionStatus,
     validate_source,
 )
-from questions.services.common import log
+from questions.services.common import log, retry_on_deadlock
 from socialroom.errors import Conflict, ValidationFailed
 from studio.models import FlaggedPolicy, Guest, LiveSession, ModerationMode, SessionStatus
 from studio.roles import Capability, User, require
 
 # Sources that only crew may use; the audience-facing sources need an open session.
 CREW_SOURCES = {"manual", "import"}
+# The length of the name fields (``Question.author_name``, ``Author.display_name`` and ``handle``):
+# a name is cut to it before anything else reads it.
+NAME_LENGTH = 120
+# ``Author.avatar_url``: a longer address is dropped, not cut into a broken one.
+AVATAR_URL_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,15 @@ class AuthorInfo:
     avatar_url: str = ""
 
 
+def _within_limits(info: AuthorInfo) -> AuthorInfo:
+    return replace(
+        info,
+        display_name=info.display_name[:NAME_LENGTH],
+        handle=info.handle[:NAME_LENGTH],
+        avatar_url=info.avatar_url if len(info.avatar_url) <= AVATAR_URL_LENGTH else "",
+    )
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     question: Question
@@ -51,14 +74,14 @@ def _author_upsert(info: AuthorInfo) -> Author:
         platform=info.platform,
         external_id=info.external_id,
         defaults={
-            "display_name": info.display_name[:120],
-            "handle": info.handle[:120],
+            "display_name": info.display_name,
+            "handle": info.handle,
             "avatar_url": info.avatar_url,
         },
     )
     if not created:
         changed = {
-            k: v[:120] if k != "avatar_url" else v
+            k: v
             for k, v in (
                 ("display_name", info.display_name),
                 ("handle", info.handle),
@@ -84,6 +107,7 @@ def _existing(session: LiveSession, source: str, external_id: str, text: str) ->
     return SubmitResult(question=question, created=False)
 
 
+@retry_on_deadlock
 def question_submit(
     *,
     session: LiveSession,
@@ -102,7 +126,17 @@ def question_submit(
     with a different text is a conflict. Audience sources need a live session open to
     submissions; ``manual`` and ``import`` need a crew member who may moderate. A banned
     author's question is kept but rejected, with the reason in the moderation log.
+
+    Limits come before work (docs/moderation.md, "Size limits"): names are cut to their field length
+    first; a text that cannot be shortened (``truncate=False``) is refused as ``too_long`` when
+    its raw form is past the raw cap, before it is even normalised, and when its normalised form
+    is past ``max_question_length``, before any check reads it. The checks run within
+    ``AUTOMOD_BUDGET_SECONDS``; a question they could not finish is flagged ``unchecked``, so it
+    waits for a moderator like any flagged question.
     """
+    author_name = author_name[:NAME_LENGTH]
+    if author is not None:
+        author = _within_limits(author)
     validate_source_or_fail(source)
     if source in CREW_SOURCES:
         require(actor, session.station_id, Capability.MODERATE)
@@ -111,17 +145,16 @@ def question_submit(
     elif not session.accepts_questions:
         raise Conflict("This session is not taking questions right now.", code="session_closed")
 
-    analysis = _analyse(session, text or "", truncate=truncate)
+    raw = text or ""
+    if not truncate and len(raw) > raw_length_cap(session.max_question_length):
+        raise _too_long(len(raw), session.max_question_length)
+    budget = Budget(settings.AUTOMOD_BUDGET_SECONDS)
+    analysis = _analyse(session, raw, truncate=truncate, budget=budget)
     text = analysis.text
     if not text:
         raise ValidationFailed("The question is empty.", details={"text": "empty"})
     if len(text) > session.max_question_length:
-        raise ValidationFailed(
-            f"The question is too long: {len(text)} characters, "
-            f"at most {session.max_question_length}.",
-            code="too_long",
-            details={"text": "too_long", "max_length": session.max_question_length},
-        )
+        raise _too_long(len(text), session.max_question_length)
     if target_guest is not None and target_guest.session_id != session.pk:
         raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
     if target_guest is None and analysis.guest_id is not None:
@@ -140,16 +173,18 @@ def question_submit(
         with transaction.atomic():
             author_obj = _author_upsert(author) if author else None
             flags = [*analysis.flags, *_flags_from_history(session, text, author_obj)]
-            duplicate_of = _duplicate_of(session, text)
+            duplicate_of = _duplicate_of(session, text, budget)
             if duplicate_of is not None:
                 flags.append(Flag("duplicate", f"Near-duplicate of question #{duplicate_of.pk}."))
+            if budget.exhausted and UNCHECKED not in flags:
+                flags.append(UNCHECKED)
             status = _arrival_status(session, source, flags)
             question = Question.objects.create(
                 session=session,
                 text=text,
                 original_text=text,
                 author=author_obj,
-                author_name=(author_name or (author.display_name if author else ""))[:120],
+                author_name=author_name or (author.display_name if author else ""),
                 source=source,
                 external_id=external_id,
                 target_guest=target_guest,
@@ -178,7 +213,15 @@ def question_submit(
     return SubmitResult(question=question, created=True)
 
 
-def _analyse(session: LiveSession, raw: str, *, truncate: bool) -> Analysis:
+def _too_long(length: int, max_length: int) -> ValidationFailed:
+    return ValidationFailed(
+        f"The question is too long: {length} characters, at most {max_length}.",
+        code="too_long",
+        details={"text": "too_long", "max_length": max_length},
+    )
+
+
+def _analyse(session: LiveSession, raw: str, *, truncate: bool, budget: Budget) -> Analysis:
     station = session.station
     return analyse(
         raw,
@@ -188,6 +231,7 @@ def _analyse(session: LiveSession, raw: str, *, truncate: bool) -> Analysis:
         guests=[GuestRef(g.pk, g.name, tuple(g.handles)) for g in session.guests.all()],
         blocked=station.blocked_words,
         allowed=station.allowed_words,
+        budget=budget,
     )
 
 
@@ -211,16 +255,16 @@ def _flags_from_history(session: LiveSession, text: str, author: Author | None) 
     return flags
 
 
-def _duplicate_of(session: LiveSession, text: str) -> Question | None:
+def _duplicate_of(session: LiveSession, text: str, budget: Budget) -> Question | None:
     """The original of the cluster this text nearly repeats, among the session's recent
-    questions that are not rejected."""
+    questions that are not rejected (those the budget leaves time to compare)."""
     candidates = list(
         Question.objects.filter(session=session)
         .exclude(status=QuestionStatus.REJECTED)
         .order_by("-created_at", "-id")
         .values_list("pk", "text", "duplicate_of_id")[: settings.DUPLICATE_CANDIDATES]
     )
-    match = find_duplicate(text, ((pk, t) for pk, t, _ in candidates))
+    match = find_duplicate(text, ((pk, t) for pk, t, _ in candidates), budget=budget)
     if match is None:
         return None
     root = next((root or pk for pk, _, root in candidates if pk == match), match)
@@ -232,7 +276,9 @@ def _arrival_status(session: LiveSession, source: str, flags: list[Flag]) -> str
     if "banned" in codes:
         return QuestionStatus.REJECTED
     if flags and source not in CREW_SOURCES:
-        if session.flagged_policy == FlaggedPolicy.REJECT:
+        # "unchecked" says nothing against the text, only that the checks ran out of time: such
+        # a question waits for a moderator even where flagged questions are rejected.
+        if session.flagged_policy == FlaggedPolicy.REJECT and codes - {"unchecked"}:
             return QuestionStatus.REJECTED
         return QuestionStatus.PENDING
     if session.moderation_mode == ModerationMode.POST:

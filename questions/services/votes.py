@@ -10,6 +10,10 @@ the database, whatever happens to the process afterwards.
 Exactly once: the ``(question, voter)`` unique constraint holds it, with ``ON CONFLICT DO
 NOTHING`` telling which votes are new. A vote sent again (a retry after a lost acknowledgement)
 is refused as ``already_voted`` and changes nothing.
+
+One bad vote must not fail the others written with it: ``vote_refusal`` turns away, before they
+join a batch, the votes the database could not store (an id beyond its integers, a voter id that
+does not fit its column), and the writer splits a batch whose transaction fails anyway.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from django.utils import timezone
 
 from questions.live import votes_changed
 from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
-from socialroom.errors import Conflict, DomainError, NotFound
+from socialroom.api import MAX_ID
+from socialroom.errors import Conflict, DomainError, NotFound, ValidationFailed
 from studio.models import LiveSession, SessionStatus
 
 # The raw SQL below interpolates only quoted table names and "%s" placeholders; every value is a
@@ -55,6 +60,34 @@ class VoteResult:
     voted: bool
 
 
+VOTER_MAX_LENGTH = Vote._meta.get_field("voter").max_length
+
+
+def question_id_refusal(value: object) -> DomainError | None:
+    """Why ``value`` cannot be a question's id, or None. HTTP and the audience socket both ask."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return ValidationFailed(
+            f"A question id is a whole number from 1 to {MAX_ID}.",
+            details={"question": "not a question id"},
+        )
+    return None
+
+
+def vote_refusal(request: VoteRequest) -> DomainError | None:
+    """Why ``request`` can never be written, or None; checked before it joins a batch.
+
+    Only what the database itself would refuse is checked here (the question's state is the
+    batch's business): one such value fails the whole transaction, and every vote with it.
+    """
+    refusal = question_id_refusal(request.question_id)
+    if refusal is not None:
+        return refusal
+    voter = request.voter
+    if not isinstance(voter, str) or not 0 < len(voter) <= VOTER_MAX_LENGTH or "\x00" in voter:
+        return ValidationFailed("Voting needs a valid voter token.", code="no_voter")
+    return None
+
+
 @dataclass
 class _Target:
     session_id: int
@@ -69,17 +102,22 @@ def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError
     """Apply votes and withdrawals in one transaction; one result or refusal per request.
 
     A refused request changes nothing; the others are written all together. The new counts are
-    announced (coalesced) once the transaction commits.
+    announced (coalesced) once the transaction commits. A request that ``vote_refusal`` turns
+    away never reaches the database, so it cannot fail the transaction of the others.
     """
     if not requests:
         return []
     if len({r.key for r in requests}) != len(requests):
         raise ValueError("a batch holds at most one request per voter and question")
-    outcome: list[VoteResult | DomainError | None] = [None] * len(requests)
+    outcome: list[VoteResult | DomainError | None] = [vote_refusal(r) for r in requests]
+    writable = [i for i, refusal in enumerate(outcome) if refusal is None]
+    if not writable:
+        return outcome  # type: ignore[return-value]
     with transaction.atomic():
-        targets = _lock_targets({r.question_id for r in requests})
+        targets = _lock_targets({requests[i].question_id for i in writable})
         accepted: list[int] = []
-        for i, request in enumerate(requests):
+        for i in writable:
+            request = requests[i]
             refusal = _refusal(request, targets.get(request.question_id))
             if refusal is not None:
                 outcome[i] = refusal
@@ -113,8 +151,10 @@ def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError
             changed[targets[qid].session_id].add(qid)
             changed[targets[qid].session_id].add(targets[qid].root)
         for session_id, ids in changed.items():
+            # Robust: an error in the announcement must not look like a failed write once the
+            # votes are committed (the writer would write them again, and refuse them as repeats).
             transaction.on_commit(
-                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids)
+                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids), robust=True
             )
     return outcome  # type: ignore[return-value]
 
@@ -139,7 +179,9 @@ def _select_targets(question_ids: set[int]) -> dict[int, _Target]:
     q = connection.ops.quote_name(Question._meta.db_table)
     session = connection.ops.quote_name(LiveSession._meta.db_table)
     ids_sql, params = _id_list(sorted(question_ids))
-    lock = " FOR UPDATE OF q" if connection.features.has_select_for_update_of else ""
+    # NO KEY: the lock order of studio/events.py (votes and other rows inserted meanwhile check
+    # their foreign key to these questions with FOR KEY SHARE, which this lets through).
+    lock = " FOR NO KEY UPDATE OF q" if connection.features.has_select_for_update_of else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT q.id, q.session_id, s.slug, s.status, q.status, q.duplicate_of_id, "  # noqa: S608

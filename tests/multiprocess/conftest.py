@@ -31,7 +31,11 @@ TIMEOUT = 20.0
 FRAMES_PER_SECOND = 15
 # Every test client comes from 127.0.0.1, so the per-address vote throttle would stop the
 # drills long before the servers do; the throttles are not what these tests are about.
-SERVER_ENV = {"THROTTLE_VOTE_IP": "100000/min", "THROTTLE_VOTE_VOTER": "1000/min"}
+SERVER_ENV = {
+    "THROTTLE_VOTE_IP": "100000/min",
+    "THROTTLE_VOTE_VOTER": "1000/min",
+    "THROTTLE_SUBMIT_IP": "100000/min",
+}
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY

@@ -15,6 +15,9 @@ export const Status = Object.freeze({
 
 // Close codes after which retrying cannot help (not logged in, no access, no such session).
 const FATAL_CLOSE_CODES = new Set([4401, 4403, 4404]);
+// The id of hello frames, so that an error answering one (the server cannot reach its database)
+// is told apart from other errors, and the hello is sent again.
+const HELLO_ID = "hello";
 
 export function socketUrl(path) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -61,7 +64,7 @@ export class LiveStream {
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.lastFrameAt = Date.now();
-      this.sendRaw({ type: "hello", data: { seq: this.seq } });
+      this.hello();
     });
     socket.addEventListener("message", (ev) => this.onFrame(socket, ev.data));
     socket.addEventListener("close", (ev) => this.onClose(socket, ev.code));
@@ -90,6 +93,8 @@ export class LiveStream {
         return;
       }
       this.markLive();
+    } else if (type === "error" && data && data.id === HELLO_ID) {
+      this.retryHello(socket);
     } else if (type === "ack" || type === "error") {
       const waiter = data && data.id != null ? this.pending.get(data.id) : null;
       if (waiter) {
@@ -110,8 +115,25 @@ export class LiveStream {
     }
   }
 
+  hello() {
+    this.sendRaw({ type: "hello", id: HELLO_ID, data: { seq: this.seq } });
+  }
+
   resync() {
-    this.sendRaw({ type: "hello", data: { seq: this.seq } });
+    this.hello();
+  }
+
+  // The server answered a hello with an error (e.g. "unavailable" while its database is down):
+  // ask again after a backoff, on the same socket, until a snapshot or the events come.
+  retryHello(socket) {
+    const base = Math.min(this.maxBackoffMs, 250 * 2 ** this.attempt);
+    this.attempt += 1;
+    window.setTimeout(
+      () => {
+        if (socket === this.socket) this.hello();
+      },
+      base / 2 + Math.random() * (base / 2),
+    );
   }
 
   markLive() {
