@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
+from rest_framework.exceptions import ValidationError
 
 from questions.voters import remember_voter, voter_for_request
 from socialroom.errors import NotFound
@@ -55,7 +58,10 @@ def audience(request: HttpRequest, slug: str) -> HttpResponse:
         session = public_session(slug)
     except NotFound as exc:
         raise Http404("No such session.") from exc
-    voter_for_request(request)
+    # A malformed X-Voter-Token header (API clients send one, browsers never do): the page is
+    # served all the same, without a voter cookie; its calls to the API say what is wrong.
+    with contextlib.suppress(ValidationError):
+        voter_for_request(request)
     response = render(
         request,
         "questions/audience.html",

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, Throttled
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from questions import selectors, services, vote_writer
 from questions.models import Question, QuestionStatus
-from questions.serializers import PublicQuestionOutput
+from questions.serializers import BoundedCharField, PublicQuestionOutput, QuestionTextField
 from questions.services import AuthorInfo
 from questions.services.votes import VoteRequest
 from questions.throttles import (
@@ -78,8 +84,9 @@ class PublicQuestionListApi(ListAPIView, _PublicApi):
 
     @extend_schema_serializer(component_name="PublicQuestionInput")
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(trim_whitespace=False)
-        name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+        # Refused at once past their limits, before the service or DRF's validators read them.
+        text = QuestionTextField()
+        name = BoundedCharField(max_length=60, required=False, allow_blank=True, default="")
         guest = serializers.IntegerField(required=False, allow_null=True, default=None)
 
     serializer_class = PublicQuestionOutput
@@ -155,26 +162,49 @@ class VoteOutput(serializers.Serializer):
     voted = serializers.BooleanField()
 
 
-class PublicVoteApi(_PublicApi):
+# Votes are throttled per voter and per client IP (POST and DELETE; OPTIONS is free).
+VOTE_THROTTLES = (VoteVoterThrottle, VoteIpThrottle)
+
+_VOTE_ERRORS = {
+    400: OpenApiResponse(
+        description="`invalid`: the question id is not a whole number from 1 to 2^63-1, or the "
+        "X-Voter-Token header is malformed; `not_saved`: this one vote could not be stored."
+    ),
+    404: OpenApiResponse(
+        description="`not_found`: no such question the audience can see in this session; "
+        "`not_voted` (DELETE): this voter has not voted for it."
+    ),
+    409: OpenApiResponse(
+        description="`already_voted`, `session_closed` (the session is not live) or "
+        "`not_votable` (the question is not approved)."
+    ),
+    429: OpenApiResponse(description="`throttled`, with a Retry-After header."),
+    503: OpenApiResponse(description="`unavailable`: the database is down; try again shortly."),
+}
+
+
+# The URL is served by ``public_vote_view`` below, which writes the vote with the next batch. This
+# view documents the endpoint in the schema and answers the other methods (OPTIONS; 405 for the
+# rest); its POST and DELETE hand the request to ``public_vote_view`` too, so there is one way to
+# vote whichever view is reached.
+class PublicVoteApi(APIView):
     """Vote for an approved question (POST) or take the vote back (DELETE)."""
 
-    throttle_classes = [VoteVoterThrottle, VoteIpThrottle]
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []  # public_vote_view applies VOTE_THROTTLES
 
-    def _question(self, slug: str, pk: int):
-        session = public_session(slug)
-        return selectors.public_question(session, pk)
+    @extend_schema(
+        request=None, responses={200: VoteOutput, **_VOTE_ERRORS}, parameters=[VOTER_HEADER]
+    )
+    def post(self, request: Request, slug: str, pk: int) -> HttpResponse:
+        return async_to_sync(public_vote_view)(request._request, slug=slug, pk=pk)
 
-    @extend_schema(request=None, responses=VoteOutput, parameters=[VOTER_HEADER])
-    def post(self, request: Request, slug: str, pk: int) -> Response:
-        question = self._question(slug, pk)
-        count = services.vote_cast(question=question, voter=voter_for_request(request).voter)
-        return Response({"question": question.pk, "vote_count": count, "voted": True})
-
-    @extend_schema(request=None, responses=VoteOutput, parameters=[VOTER_HEADER])
-    def delete(self, request: Request, slug: str, pk: int) -> Response:
-        question = self._question(slug, pk)
-        count = services.vote_withdraw(question=question, voter=voter_for_request(request).voter)
-        return Response({"question": question.pk, "vote_count": count, "voted": False})
+    @extend_schema(
+        request=None, responses={200: VoteOutput, **_VOTE_ERRORS}, parameters=[VOTER_HEADER]
+    )
+    def delete(self, request: Request, slug: str, pk: int) -> HttpResponse:
+        return async_to_sync(public_vote_view)(request._request, slug=slug, pk=pk)
 
 
 # --- the vote endpoint's fast path ------------------------------------------------------------
@@ -182,7 +212,7 @@ class PublicVoteApi(_PublicApi):
 # POST and DELETE are served by an async view, so that requests wait for their batch on the event
 # loop (group commit, questions/vote_writer.py) instead of holding the process's one thread for
 # synchronous views. Everything else (OPTIONS, other methods) and the schema stay with the DRF
-# view above, whose behaviour this one keeps: the same throttles, voter, errors and bodies.
+# view above: the same errors in the same shape.
 
 _drf_vote_view = PublicVoteApi.as_view()
 
@@ -204,10 +234,11 @@ async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResp
     api_request = Request(request)
     try:
         voter = voter_for_request(api_request).voter
-        for throttle_class in PublicVoteApi.throttle_classes:
+        for throttle_class in VOTE_THROTTLES:
             throttle = throttle_class()
             if not throttle.allow_request(api_request, None):
                 raise Throttled(throttle.wait())
+        # An id beyond the database's integers is refused there, before it joins a batch.
         result = await vote_writer.submit(
             VoteRequest(slug, pk, voter, add=request.method == "POST")
         )

@@ -8,6 +8,13 @@ result once the batch has committed, or the batch's refusal.
 One writer per event loop. The batches run in a thread of their own (``VOTE_WRITER_THREAD``),
 so a long snapshot or a slow command in the process's shared database thread never holds an
 acknowledgement back; tests that keep data in an open transaction write in the shared thread.
+
+One bad vote never fails the others: a vote the database could not store is refused before it
+joins a batch (``vote_refusal``), and a batch whose transaction fails all the same is written
+again in halves, down to the one vote that fails alone, which alone is refused. A failed
+transaction wrote nothing, so a half written again is counted once (and the unique constraint
+would refuse a repeat anyway). When the database itself is down (``OperationalError``,
+``InterfaceError``), every vote would fail alike: the batch is answered ``unavailable`` at once.
 """
 
 from __future__ import annotations
@@ -15,14 +22,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
-from questions.services.votes import VoteRequest, VoteResult, vote_batch
+from questions.services.votes import VoteRequest, VoteResult, vote_batch, vote_refusal
 from socialroom.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -31,6 +39,69 @@ logger = logging.getLogger(__name__)
 class WriterUnavailable(DomainError):
     status_code = 503
     code = "unavailable"
+
+
+class VoteNotSaved(DomainError):
+    """The database refused this one vote, written alone (the others of its batch were saved)."""
+
+    status_code = 400
+    code = "not_saved"
+
+
+# The database itself failing (down, unreachable, locked, out of connections): every vote would
+# fail alike, so none is tried again.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+Outcome = VoteResult | DomainError
+
+
+def _unavailable() -> WriterUnavailable:
+    return WriterUnavailable("The vote could not be saved: please try again.")
+
+
+def write_batch(
+    requests: list[VoteRequest], *, after_failure: Callable[[], None] = lambda: None
+) -> list[Outcome]:
+    """One result or refusal per request, written in as few transactions as possible.
+
+    A transaction that fails is split in halves, each written on its own, so a vote the database
+    refuses takes no other vote down with it; the database being down answers ``unavailable``
+    for every vote not yet written, without another try. The tries are bounded: a batch whose
+    every vote fails for some other reason gives up after a few halvings, as ``unavailable``.
+    """
+    outcome: list[Outcome | None] = [None] * len(requests)
+    todo = [(0, len(requests))] if requests else []  # ranges still to write, oldest first
+    tries_left = 8 * max(len(requests), 1).bit_length()
+    down = False
+    while todo:
+        start, end = todo.pop(0)
+        if down or tries_left <= 0:
+            outcome[start:end] = [_unavailable() for _ in range(start, end)]
+            continue
+        tries_left -= 1
+        try:
+            outcome[start:end] = vote_batch(requests[start:end])
+        except DATABASE_DOWN:
+            logger.exception("could not write a batch of %d votes", end - start)
+            after_failure()
+            down = True
+            outcome[start:end] = [_unavailable() for _ in range(start, end)]
+        except Exception:
+            if end - start == 1:
+                logger.exception(
+                    "the database refused a vote on question %s", requests[start].question_id
+                )
+                outcome[start] = VoteNotSaved(
+                    "This vote cannot be saved.",
+                    details={"question": requests[start].question_id},
+                )
+            else:
+                logger.warning(
+                    "a batch of %d votes failed: writing it in halves", end - start, exc_info=True
+                )
+                middle = (start + end) // 2
+                todo[:0] = [(start, middle), (middle, end)]
+    return outcome  # type: ignore[return-value]
 
 
 @dataclass
@@ -49,18 +120,15 @@ def _thread() -> ThreadPoolExecutor:
     return _executor
 
 
-def _write_in_own_thread(requests: list[VoteRequest]) -> list[VoteResult | DomainError]:
-    # The writer keeps its connection between batches; after a failure it takes a fresh one.
-    try:
-        return vote_batch(requests)
-    except Exception:
-        connection.close()
-        raise
+def _write_in_own_thread(requests: list[VoteRequest]) -> list[Outcome]:
+    # The writer keeps its connection between batches; after the database failed it takes a
+    # fresh one. (A transaction refused for one vote is rolled back: the connection is sound.)
+    return write_batch(requests, after_failure=connection.close)
 
 
-def _write_in_callers_thread(requests: list[VoteRequest]) -> list[VoteResult | DomainError]:
+def _write_in_callers_thread(requests: list[VoteRequest]) -> list[Outcome]:
     try:
-        return vote_batch(requests)
+        return write_batch(requests)
     finally:
         if not connection.in_atomic_block:
             # This thread may be a request's own, gone with the request: leave no connection.
@@ -116,9 +184,7 @@ class VoteWriter:
             logger.exception("could not write a batch of %d votes", len(batch))
             for pending in batch:
                 if not pending.future.done():
-                    pending.future.set_exception(
-                        WriterUnavailable("The vote could not be saved: please try again.")
-                    )
+                    pending.future.set_exception(_unavailable())
             return
         for pending, result in zip(batch, results, strict=True):
             if pending.future.done():
@@ -135,7 +201,13 @@ _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, VoteWriter] = (
 
 
 async def submit(request: VoteRequest) -> VoteResult:
-    """Write one vote or withdrawal with the next batch; raises its refusal (a DomainError)."""
+    """Write one vote or withdrawal with the next batch; raises its refusal (a DomainError).
+
+    A vote the database could not store is refused here, before it joins a batch.
+    """
+    refusal = vote_refusal(request)
+    if refusal is not None:
+        raise refusal
     loop = asyncio.get_running_loop()
     writer = _writers.get(loop)
     if writer is None:

@@ -63,8 +63,13 @@ api = [
         name="public-vote",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP). Its
+    # page renderer has no template for OPTIONS' metadata: GET and HEAD only.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     path("auth/", include("rest_framework.urls")),
     # Anything else under /api/ answers in the API's error shape, in debug mode too.
     re_path(r"^.*$", api_not_found),

@@ -4,7 +4,8 @@ Body: ``{"id", "text", "author": {"id", "name"?, "handle"?}, "network"?}``. Head
 ``X-Socialroom-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body keyed with the feed's
 secret. With an ``X-Socialroom-Timestamp: <unix seconds>`` header the signed string is
 ``"{timestamp}.{body}"`` instead, and a timestamp more than five minutes away from the studio's
-clock is refused, so a captured request cannot be replayed later.
+clock is refused, so a captured request cannot be replayed later. The timestamp is read as ASCII
+digits only, at most ``MAX_TIMESTAMP_DIGITS`` of them: anything else is ``bad_timestamp``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from questions.ingest.base import IncomingMessage
 SIGNATURE_HEADER = "X-Socialroom-Signature"
 TIMESTAMP_HEADER = "X-Socialroom-Timestamp"
 MAX_AGE_SECONDS = 300
+# Unix seconds have 10 digits until the year 2286; milliseconds (13) are a sender's mistake. A
+# number of any length must not reach the clock arithmetic: past 308 digits it is no float.
+MAX_TIMESTAMP_DIGITS = 11
+TIMESTAMP_RE = re.compile(rf"[0-9]{{1,{MAX_TIMESTAMP_DIGITS}}}")
 DEFAULT_NETWORK = "webhook"
 NETWORK_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,30}$")
 MAX_ID_LENGTH = 255
@@ -49,6 +54,20 @@ def sign(secret: str, body: bytes, timestamp: int | str | None = None) -> str:
     return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def parse_timestamp(value: str) -> str:
+    """The digits of a timestamp header; ``WebhookRefused`` (403 ``bad_timestamp``) if it is not
+    a Unix time in seconds."""
+    digits = value.strip()
+    if not TIMESTAMP_RE.fullmatch(digits):
+        raise WebhookRefused(
+            403,
+            "bad_timestamp",
+            f"{TIMESTAMP_HEADER} must be a Unix time in seconds.",
+            {"timestamp": f"1 to {MAX_TIMESTAMP_DIGITS} digits 0-9, the seconds since 1970"},
+        )
+    return digits
+
+
 def verify(
     *,
     secret: str,
@@ -64,15 +83,13 @@ def verify(
         )
     if not signature:
         raise WebhookRefused(403, "missing_signature", f"The {SIGNATURE_HEADER} header is missing.")
-    if timestamp is not None and not timestamp.strip().isdigit():
-        raise WebhookRefused(
-            403, "bad_timestamp", f"{TIMESTAMP_HEADER} must be a Unix time in seconds."
-        )
-    expected = sign(secret, body, timestamp.strip() if timestamp is not None else None)
+    stamp = None if timestamp is None else parse_timestamp(timestamp)
+    # The digits as sent are signed (a leading zero included).
+    expected = sign(secret, body, stamp)
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         raise WebhookRefused(403, "bad_signature", "The signature does not match the body.")
-    if timestamp is not None:
-        age = (time.time() if now is None else now) - int(timestamp)
+    if stamp is not None:
+        age = (time.time() if now is None else now) - int(stamp)
         if abs(age) > MAX_AGE_SECONDS:
             raise WebhookRefused(
                 403,
