@@ -7,12 +7,14 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import DatabaseError, connection
 
-from questions.models import ModerationLogEntry, Question
+from questions.live import publish_question
+from questions.models import PUBLIC_STATUSES, ModerationLogEntry, Question
+from questions.transitions import TRANSITIONS, TransitionAction
 from socialroom.errors import InvalidTransition
 from studio.roles import User
 
@@ -86,7 +88,8 @@ def lock_questions(pks: set[int]) -> dict[int, Question]:
     return {q.pk: q for q in rows.filter(pk__in=pks).order_by("pk")}
 
 
-def check_transition(question: Question, allowed_from: set[str], action: str) -> None:
+def check_transition(question: Question, allowed_from: Collection[str], action: str) -> None:
+    """Refuse with ``invalid_transition`` unless the question's status is in ``allowed_from``."""
     if question.status not in allowed_from:
         raise InvalidTransition(
             f"Cannot {action} a question that is {question.get_status_display().lower()}.",
@@ -114,4 +117,72 @@ def log(
         to_status=to_status,
         reason=reason[:500],
         details=details or {},
+    )
+
+
+def check_action(question: Question, action: TransitionAction) -> None:
+    """Refuse with ``invalid_transition`` unless the table allows ``action`` from the status."""
+    transition = TRANSITIONS[action]
+    check_transition(question, transition.allowed_from, transition.verb)
+
+
+def question_change(
+    *,
+    question: Question,
+    actor: User | None,
+    action: str,
+    fields: dict[str, Any],
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> Question:
+    """Set ``fields`` on a locked question, save them, log the change from → to status, and
+    announce it (sent after commit).
+
+    Call inside ``transaction.atomic`` after every other row lock and write of the transaction:
+    the question event takes the session's stream heads, last in the lock order
+    (studio/events.py).
+    """
+    before = question.status
+    for name, value in fields.items():
+        setattr(question, name, value)
+    question.save(update_fields=[*fields, "updated_at"])
+    log(
+        question=question,
+        session_id=question.session_id,
+        actor=actor,
+        action=action,
+        from_status=before,
+        to_status=question.status,
+        reason=reason,
+        details=details,
+    )
+    publish_question(question, was_public=before in PUBLIC_STATUSES)
+    return question
+
+
+def question_transition(
+    *,
+    question: Question,
+    action: TransitionAction,
+    actor: User | None,
+    reason: str = "",
+    fields: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Question:
+    """Move a locked question by one action of the state machine (questions/transitions.py).
+
+    Raises ``InvalidTransition`` and writes nothing when the table does not allow the action
+    from the question's status. Otherwise saves the new status with ``fields``, writes one
+    moderation log entry (who, from → to, why) and announces the question. Same conditions as
+    ``question_change``: inside the transaction, after every other row lock and write.
+    """
+    transition = TRANSITIONS[action]
+    check_transition(question, transition.allowed_from, transition.verb)
+    return question_change(
+        question=question,
+        actor=actor,
+        action=transition.log_action,
+        fields={"status": transition.to, **(fields or {})},
+        reason=reason,
+        details=details,
     )

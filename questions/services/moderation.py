@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
 from questions.automod import normalise
-from questions.live import publish_question
-from questions.models import PUBLIC_STATUSES, ModerationAction, Question, QuestionStatus
-from questions.services.common import check_transition, lock_question, log, retry_on_deadlock
+from questions.models import ModerationAction, Question, QuestionStatus
+from questions.services.common import (
+    check_action,
+    check_transition,
+    lock_question,
+    question_change,
+    question_transition,
+    retry_on_deadlock,
+)
+from questions.transitions import TRANSITIONS, TransitionAction
 from socialroom.errors import ValidationFailed
 from studio.models import Guest
 from studio.roles import Capability, User, require, require_any
@@ -20,36 +29,23 @@ def _move(
     *,
     actor: User,
     question: Question,
-    allowed_from: set[str],
-    to: str,
-    action: str,
+    action: TransitionAction,
     reason: str = "",
 ) -> Question:
+    """A moderator's move of the state machine, under the question's lock, logged."""
     require(actor, question.session.station_id, Capability.MODERATE)
     with transaction.atomic():
         question = lock_question(question)
-        check_transition(question, allowed_from, action)
-        before = question.status
-        question.status = to
-        fields = ["status", "updated_at"]
+        to = TRANSITIONS[action].to
+        fields: dict[str, Any] = {}
         if to == S.APPROVED:
-            question.approved_at = timezone.now()
-            fields.append("approved_at")
+            fields["approved_at"] = timezone.now()
+        # Back in the queue or in review, a question is no longer answered.
         if to in (S.APPROVED, S.PENDING) and question.answered_at is not None:
-            question.answered_at = None
-            fields.append("answered_at")
-        question.save(update_fields=fields)
-        log(
-            question=question,
-            session_id=question.session_id,
-            actor=actor,
-            action=action,
-            from_status=before,
-            to_status=to,
-            reason=reason,
+            fields["answered_at"] = None
+        return question_transition(
+            question=question, action=action, actor=actor, reason=reason, fields=fields
         )
-        publish_question(question, was_public=before in PUBLIC_STATUSES)
-    return question
 
 
 @retry_on_deadlock
@@ -58,9 +54,7 @@ def question_approve(*, actor: User, question: Question) -> Question:
     return _move(
         actor=actor,
         question=question,
-        allowed_from={S.PENDING, S.REJECTED, S.ARCHIVED},
-        to=S.APPROVED,
-        action=ModerationAction.APPROVE,
+        action="approve",
     )
 
 
@@ -69,9 +63,7 @@ def question_reject(*, actor: User, question: Question, reason: str = "") -> Que
     return _move(
         actor=actor,
         question=question,
-        allowed_from={S.PENDING, S.APPROVED},
-        to=S.REJECTED,
-        action=ModerationAction.REJECT,
+        action="reject",
         reason=reason,
     )
 
@@ -81,9 +73,7 @@ def question_archive(*, actor: User, question: Question, reason: str = "") -> Qu
     return _move(
         actor=actor,
         question=question,
-        allowed_from={S.PENDING, S.APPROVED, S.REJECTED, S.ANSWERED},
-        to=S.ARCHIVED,
-        action=ModerationAction.ARCHIVE,
+        action="archive",
         reason=reason,
     )
 
@@ -94,9 +84,7 @@ def question_reopen(*, actor: User, question: Question, reason: str = "") -> Que
     return _move(
         actor=actor,
         question=question,
-        allowed_from={S.APPROVED, S.REJECTED, S.ARCHIVED, S.ANSWERED},
-        to=S.PENDING,
-        action=ModerationAction.REOPEN,
+        action="reopen",
         reason=reason,
     )
 
@@ -123,22 +111,16 @@ def question_edit(*, actor: User, question: Question, text: str) -> Question:
             )
         if text == question.text:
             return question
-        before = question.status
-        question.text = text
-        if before == S.APPROVED:
-            question.status = S.PENDING
-        question.save(update_fields=["text", "status", "updated_at"])
-        log(
+        # An approved question edited goes back to review: the audience never sees a text nobody
+        # approved. Editing is not an action of the state machine (questions/transitions.py).
+        status = S.PENDING if question.status == S.APPROVED else question.status
+        return question_change(
             question=question,
-            session_id=question.session_id,
             actor=actor,
             action=ModerationAction.EDIT,
-            from_status=before,
-            to_status=question.status,
+            fields={"text": text, "status": status},
             details={"text": text},
         )
-        publish_question(question, was_public=before in PUBLIC_STATUSES)
-    return question
 
 
 @retry_on_deadlock
@@ -148,18 +130,12 @@ def question_star(*, actor: User, question: Question, starred: bool = True) -> Q
         question = lock_question(question)
         if question.starred == starred:
             return question
-        question.starred = starred
-        question.save(update_fields=["starred", "updated_at"])
-        log(
+        return question_change(
             question=question,
-            session_id=question.session_id,
             actor=actor,
             action=ModerationAction.STAR if starred else ModerationAction.UNSTAR,
-            from_status=question.status,
-            to_status=question.status,
+            fields={"starred": starred},
         )
-        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
-    return question
 
 
 @retry_on_deadlock
@@ -172,19 +148,13 @@ def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Que
         question = lock_question(question)
         if question.target_guest_id == (guest.pk if guest else None):
             return question
-        question.target_guest = guest
-        question.save(update_fields=["target_guest", "updated_at"])
-        log(
+        return question_change(
             question=question,
-            session_id=question.session_id,
             actor=actor,
             action=ModerationAction.AIM,
-            from_status=question.status,
-            to_status=question.status,
+            fields={"target_guest": guest},
             details={"guest": guest.pk if guest else None},
         )
-        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
-    return question
 
 
 MAX_HOLD_POSITION = 50
@@ -202,20 +172,26 @@ def question_hold(*, actor: User, question: Question, position: int | None) -> Q
         )
     with transaction.atomic():
         question = lock_question(question)
+        # Checked before the repeat below: holding a question that is not approved is refused
+        # even at the place it already has.
         if position is not None:
-            check_transition(question, {S.APPROVED}, "hold the place of")
+            check_action(question, "hold")
         if question.hold_position == position:
             return question
-        question.hold_position = position
-        question.save(update_fields=["hold_position", "updated_at"])
-        log(
+        if position is None:
+            # Letting a place go keeps the status, whatever it is: a held question rejected or
+            # archived meanwhile keeps its place until released.
+            return question_change(
+                question=question,
+                actor=actor,
+                action=ModerationAction.HOLD,
+                fields={"hold_position": None},
+                details={"position": None},
+            )
+        return question_transition(
             question=question,
-            session_id=question.session_id,
+            action="hold",
             actor=actor,
-            action=ModerationAction.HOLD,
-            from_status=question.status,
-            to_status=question.status,
+            fields={"hold_position": position},
             details={"position": position},
         )
-        publish_question(question, was_public=question.status in PUBLIC_STATUSES)
-    return question

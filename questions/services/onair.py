@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from questions.live import publish_on_air, publish_question
-from questions.models import ModerationAction, Question, QuestionStatus
+from questions.live import publish_on_air
+from questions.models import Question, QuestionStatus
 from questions.services.common import (
-    check_transition,
+    check_action,
     lock_question,
     lock_questions,
-    log,
+    question_transition,
     retry_on_deadlock,
 )
 from socialroom.errors import Conflict, NotFound
@@ -44,29 +44,19 @@ def end_on_air(
     if current is None:
         return None
     now = timezone.now()
-    to = S.APPROVED if outcome == AsRunOutcome.CLEARED else S.ANSWERED
-    current.status = to
-    fields = ["status", "updated_at"]
-    if to == S.ANSWERED:
-        current.answered_at = now
-        fields.append("answered_at")
-    current.save(update_fields=fields)
+    cleared = outcome == AsRunOutcome.CLEARED
+    # The as-run entry is closed before the question moves: the question event takes the stream
+    # heads, which come after every other row lock of the transaction (studio/events.py).
     AsRunEntry.objects.filter(session=session, ended_at__isnull=True).update(
         ended_at=now, ended_by=actor, outcome=outcome
     )
-    log(
+    return question_transition(
         question=current,
-        session_id=session.pk,
+        action="clear" if cleared else "answered",
         actor=actor,
-        action=ModerationAction.CLEAR
-        if outcome == AsRunOutcome.CLEARED
-        else ModerationAction.ANSWER,
-        from_status=S.ON_AIR,
-        to_status=to,
         reason=reason,
+        fields={} if cleared else {"answered_at": now},
     )
-    publish_question(current, was_public=True)
-    return current
 
 
 @retry_on_deadlock
@@ -93,28 +83,23 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
         question = locked[question.pk]
         if question.status == S.ON_AIR:
             return question
-        check_transition(question, {S.APPROVED}, "take on air")
+        # Checked before the question on air is replaced, so a refused take changes nothing.
+        check_action(question, "take")
         end_on_air(
             session=session,
             actor=actor,
             outcome=AsRunOutcome.REPLACED,
             reason="Replaced by the next take.",
         )
-        question.status = S.ON_AIR
-        question.hold_position = None
-        question.save(update_fields=["status", "hold_position", "updated_at"])
+        # The as-run entry first: the question event takes the stream heads, last in the lock
+        # order (studio/events.py).
         AsRunEntry.objects.create(
             session=session, question=question, taken_by=actor, taken_at=timezone.now()
         )
-        log(
-            question=question,
-            session_id=session.pk,
-            actor=actor,
-            action=ModerationAction.TAKE,
-            from_status=S.APPROVED,
-            to_status=S.ON_AIR,
+        # On air, the question leaves the queue: a place held there means nothing any more.
+        question = question_transition(
+            question=question, action="take", actor=actor, fields={"hold_position": None}
         )
-        publish_question(question, was_public=True)
         # One on-air event for the whole change: the overlay goes from the old question
         # straight to the new one, never through an empty screen.
         publish_on_air(session.pk)
@@ -143,25 +128,18 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
     with transaction.atomic():
         session = _lock_session(question.session)
         question = lock_question(question)
-        check_transition(question, {S.ON_AIR, S.APPROVED}, "mark answered")
+        check_action(question, "answered")
         if question.status == S.ON_AIR:
             end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
             publish_on_air(session.pk)
             question.refresh_from_db()
             return question
-        question.status = S.ANSWERED
-        question.answered_at = timezone.now()
-        question.save(update_fields=["status", "answered_at", "updated_at"])
-        log(
+        return question_transition(
             question=question,
-            session_id=session.pk,
+            action="answered",
             actor=actor,
-            action=ModerationAction.ANSWER,
-            from_status=S.APPROVED,
-            to_status=S.ANSWERED,
+            fields={"answered_at": timezone.now()},
         )
-        publish_question(question, was_public=True)
-    return question
 
 
 @retry_on_deadlock
@@ -173,17 +151,6 @@ def question_requeue(*, actor: User, question: Question) -> Question:
     require_any(actor, question.session.station_id, Capability.ON_AIR, Capability.MODERATE)
     with transaction.atomic():
         question = lock_question(question)
-        check_transition(question, {S.ANSWERED}, "put back in the queue")
-        question.status = S.APPROVED
-        question.answered_at = None
-        question.save(update_fields=["status", "answered_at", "updated_at"])
-        log(
-            question=question,
-            session_id=question.session_id,
-            actor=actor,
-            action=ModerationAction.REQUEUE,
-            from_status=S.ANSWERED,
-            to_status=S.APPROVED,
+        return question_transition(
+            question=question, action="requeue", actor=actor, fields={"answered_at": None}
         )
-        publish_question(question, was_public=True)
-    return question
