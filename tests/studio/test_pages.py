@@ -264,7 +264,9 @@ def test_a_wrong_overlay_key_gets_a_plain_page_saying_so(session_a, key):
 
 
 def test_every_word_the_console_script_shows_is_handed_to_it_by_the_page():
-    script = (Path(studio.__file__).parent / "static" / "studio" / "console.js").read_text()
+    static = Path(studio.__file__).parent / "static" / "studio"
+    modules = [static / "console.js", *sorted((static / "console").glob("*.js"))]
+    script = "\n".join(path.read_text() for path in modules)
     used = set(re.findall(r'\bt\("([a-z_]+)"', script))
     # Keys the script builds from a status, a session status, an action or an error code.
     used |= {f"status_{s}" for s in ("connecting", "live", "reconnecting", "stale", "denied")}

@@ -1,0 +1,264 @@
+// Question cards: one DOM node per question, built once, updated in place, moved between columns.
+
+import { can, state, ui } from "./state.js";
+import { STRINGS, el, formatTime, setText, t, votesLabel } from "./text.js";
+
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+export const cards = new Map(); // question id -> { el, kind, q, refs }
+
+function guestName(id) {
+  return state.guests.find((g) => g.id === id)?.name ?? "";
+}
+
+// Put the cards of `ids` in `list`, in that order, reusing nodes; optionally with a FLIP
+// animation: measure where cards were, move the nodes, then slide each from old to new place.
+export function placeCards(list, ids, kind, animate) {
+  const wanted = ids.map((id) => ensureCard(state.questions.get(id), kind).el);
+  const current = [...list.children];
+  const same = current.length === wanted.length && current.every((node, i) => node === wanted[i]);
+  if (same) return;
+  const flip = animate && !reducedMotion.matches && list.offsetParent !== null;
+  const before = new Map();
+  if (flip) for (const node of current) before.set(node, node.getBoundingClientRect().top);
+  const filling = current.length === 0;
+  const keep = new Set(wanted);
+  for (const node of current) if (!keep.has(node)) node.remove();
+  let cursor = list.firstElementChild;
+  for (const node of wanted) {
+    if (node === cursor) {
+      cursor = cursor.nextElementSibling;
+    } else {
+      list.insertBefore(node, cursor);
+    }
+  }
+  if (!flip) return;
+  const moved = [];
+  for (const node of wanted) {
+    const top = before.get(node);
+    if (top === undefined) {
+      if (filling) continue;
+      node.classList.remove("arriving");
+      void node.offsetWidth;
+      node.classList.add("arriving");
+      continue;
+    }
+    const delta = top - node.getBoundingClientRect().top;
+    if (Math.abs(delta) < 1) continue;
+    node.style.transition = "none";
+    node.style.transform = `translateY(${delta}px)`;
+    moved.push(node);
+  }
+  if (!moved.length) return;
+  void list.offsetHeight; // apply the inverted positions before letting them go
+  for (const node of moved) {
+    node.style.transition = "";
+    node.style.transform = "";
+  }
+}
+
+function ensureCard(q, kind) {
+  let card = cards.get(q.id);
+  if (card && card.kind !== kind) {
+    card.el.remove();
+    card = null;
+  }
+  if (!card) {
+    card = kind === "pending" ? makePendingCard(q.id) : makeQueueCard(q.id);
+    cards.set(q.id, card);
+  }
+  if (card.q !== q) {
+    updateCard(card, q);
+    card.q = q;
+  }
+  return card;
+}
+
+// Forget nodes of questions that left their column (and were removed from the page).
+export function sweepCards() {
+  for (const [id, card] of cards) {
+    const q = state.questions.get(id);
+    const kind = q?.status === "pending" ? "pending" : q?.status === "approved" ? "queue" : null;
+    if (kind !== card.kind) {
+      card.el.remove();
+      cards.delete(id);
+    }
+  }
+}
+
+// Controls carry no id of their own: they act on the question of the card they sit in (see
+// questionOf), so that [data-question-id] finds only cards and list items.
+export function actionButton(action, id, label, className = "") {
+  const button = el("button", `button ${className}`.trim(), label);
+  button.type = "button";
+  button.dataset.action = action;
+  return button;
+}
+
+function aimSelect(id) {
+  const label = el("label", "aim");
+  label.append(el("span", "visually-hidden", t("aim_label")));
+  const select = el("select");
+  select.dataset.action = "aim";
+  label.append(select);
+  return { label, select };
+}
+
+function drawAimOptions(select, q) {
+  // Options are drawn again only when the guests change, so that a vote arriving while the
+  // list is open does not close it.
+  if (select.dataset.guests !== ui.guestsDrawn) {
+    select.dataset.guests = ui.guestsDrawn;
+    const options = [new Option(t("no_guest"), "")];
+    for (const g of state.guests) options.push(new Option(g.name, String(g.id))); // as text
+    select.replaceChildren(...options);
+  }
+  const value = q.guest == null ? "" : String(q.guest);
+  if (select.value !== value) select.value = value;
+}
+
+function cardShell(id, kind) {
+  const node = el("li", `card ${kind}-card`);
+  node.dataset.questionId = String(id);
+  const meta = el("div", "card-meta");
+  const refs = {
+    place: el("span", "place"),
+    star: el("span", "marker star-marker", "★"),
+    votes: el("span", "votes"),
+    held: el("span", "marker held-marker"),
+    guest: el("span", "guest-marker"),
+    text: el("p", "card-text"),
+    flags: el("ul", "flags"),
+    byline: el(kind === "pending" ? "span" : "p", "byline"),
+    actions: el("div", "card-actions"),
+  };
+  refs.star.title = t("starred");
+  if (kind === "queue") meta.append(refs.place, refs.star, refs.votes, refs.held);
+  else meta.append(refs.star, refs.byline); // waiting questions have no place or votes yet
+  if (can("moderate")) {
+    // Moderators aim questions: the guest list stands in for the guest's name.
+    const aim = aimSelect(id);
+    refs.aim = aim.select;
+    meta.append(aim.label);
+  } else {
+    meta.append(refs.guest);
+  }
+  node.append(meta, refs.text, refs.flags);
+  if (kind === "queue") node.append(refs.byline);
+  node.append(refs.actions);
+  return { el: node, kind, q: null, refs };
+}
+
+function starButton(id) {
+  const button = actionButton("star", id, "☆", "star-button");
+  button.setAttribute("aria-label", t("star"));
+  button.title = t("star");
+  return button;
+}
+
+function makeQueueCard(id) {
+  const card = cardShell(id, "queue");
+  const { refs } = card;
+  if (can("on_air")) {
+    refs.take = actionButton("take", id, t("take"), "primary take");
+    refs.answered = actionButton("answered", id, t("answered"));
+    refs.actions.append(refs.take, refs.answered);
+  }
+  if (can("on_air") || can("moderate")) {
+    refs.hold = actionButton("hold", id, t("hold_place"));
+    refs.actions.append(refs.hold);
+  }
+  if (can("moderate")) {
+    refs.starButton = starButton(id);
+    refs.actions.append(refs.starButton);
+  }
+  return card;
+}
+
+function makePendingCard(id) {
+  const card = cardShell(id, "pending");
+  const { refs } = card;
+  refs.approve = actionButton("approve", id, t("approve"), "success");
+  refs.reject = actionButton("reject", id, t("reject"), "danger");
+  refs.starButton = starButton(id);
+  refs.actions.append(refs.approve, refs.reject, refs.starButton);
+  refs.rejectForm = el("div", "reject-form");
+  refs.reason = el("input", "reason");
+  refs.reason.type = "text";
+  refs.reason.maxLength = 500;
+  refs.reason.placeholder = t("reject_reason");
+  refs.reason.setAttribute("aria-label", t("reject_reason"));
+  refs.cancel = el("button", "button quiet", t("cancel"));
+  refs.cancel.type = "button";
+  refs.cancel.dataset.local = "cancel-reject";
+  refs.rejectForm.append(refs.reason, refs.cancel);
+  refs.rejectForm.hidden = true;
+  card.el.append(refs.rejectForm);
+  return card;
+}
+
+export function sourceLabel(source) {
+  const [kind, network] = source.split(":");
+  if (network) return network;
+  return STRINGS[`source_${kind}`] ?? kind;
+}
+
+// What the automatic checks raised, for the moderator: a chip per flag, its reason as text.
+function drawFlags(list, flags) {
+  const key = JSON.stringify(flags ?? []);
+  if (list.dataset.drawn === key) return;
+  list.dataset.drawn = key;
+  list.replaceChildren(
+    ...(flags ?? []).map((f) => {
+      const item = el("li", `flag flag-${String(f.code).replace(/[^a-z_]/g, "")}`);
+      item.append(el("span", "flag-code", t(`flag_${f.code}`) || f.code));
+      item.title = f.reason;
+      item.append(el("span", "flag-reason", f.reason));
+      return item;
+    }),
+  );
+  list.hidden = !(flags && flags.length);
+}
+
+export function updateCard(card, q) {
+  const { refs } = card;
+  setText(refs.text, q.text);
+  drawFlags(refs.flags, q.flags);
+  const author = q.author_name || q.author?.name || t("anonymous");
+  // An SMS author's handle is their masked number, already shown as the name.
+  const bare = q.author?.handle ? q.author.handle.replace(/^@/, "") : "";
+  const handle = bare && bare !== author ? ` @${bare}` : "";
+  const parts = [author + handle, sourceLabel(q.source), formatTime(q.created_at)];
+  setText(refs.byline, parts.filter(Boolean).join(" · "));
+  refs.star.hidden = !q.starred;
+  card.el.classList.toggle("starred", q.starred);
+  const guest = q.guest == null ? "" : guestName(q.guest);
+  setText(refs.guest, guest ? t("for_guest", { guest }) : "");
+  refs.guest.hidden = !guest;
+  if (card.kind === "queue") {
+    // The count alone is the element's text; the word comes from CSS (data-label).
+    setText(refs.votes, String(q.votes));
+    refs.votes.dataset.label = votesLabel(q.votes, { number: false });
+    refs.votes.title = votesLabel(q.votes);
+    refs.held.hidden = !q.hold_position;
+    setText(refs.held, q.hold_position ? t("held_at", { n: q.hold_position }) : "");
+    card.el.classList.toggle("held", Boolean(q.hold_position));
+    if (refs.hold) {
+      setText(refs.hold, q.hold_position ? t("release_place") : t("hold_place"));
+      refs.hold.setAttribute("aria-pressed", String(Boolean(q.hold_position)));
+    }
+  }
+  if (refs.starButton) {
+    const label = q.starred ? t("unstar") : t("star");
+    setText(refs.starButton, q.starred ? "★" : "☆");
+    refs.starButton.setAttribute("aria-label", label);
+    refs.starButton.title = `${label} (s)`;
+    refs.starButton.setAttribute("aria-pressed", String(q.starred));
+  }
+  if (refs.aim) drawAimOptions(refs.aim, q);
+  if (refs.rejectForm) {
+    const open = ui.rejecting.has(q.id);
+    refs.rejectForm.hidden = !open;
+    setText(refs.reject, open ? t("confirm_reject") : t("reject"));
+  }
+}

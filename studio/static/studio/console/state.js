@@ -1,0 +1,140 @@
+// The session state and the console's own view settings, and what snapshots and events do to them.
+
+import { Status } from "../realtime.js";
+import { RankedQueue } from "../ranking.js";
+import { invalidate } from "./board.js";
+import { showInfo } from "./actions.js";
+import { config, fold, t } from "./text.js";
+
+export const CLOSED = new Set(["answered", "rejected"]);
+
+export const state = {
+  session: null,
+  guests: [],
+  questions: new Map(), // id -> question (a new object on every change: see ensureCard)
+  onAir: { question: null, taken_at: null },
+  capabilities: new Set(config.capabilities),
+  clockOffset: 0, // server clock minus ours
+  queue: new RankedQueue({ prior: 1, halfLifeMinutes: 10 }), // approved questions, in order
+};
+
+export const ui = {
+  status: Status.CONNECTING,
+  guest: null, // guest filter: a guest id, or null for all guests
+  search: "",
+  holdOrder: false,
+  shownOrder: [], // the queue's order as last drawn; kept while the order is held
+  selected: null,
+  selectedIndex: 0,
+  busy: new Set(), // "action:question" keys of commands waiting for their answer
+  rejecting: new Set(), // ids whose reject reason field is open
+  closedAt: new Map(), // id -> when this page saw it answered or rejected
+  lastUpdate: null,
+  guestsDrawn: null,
+};
+
+export const can = (capability) => state.capabilities.has(capability);
+
+function prepare(q) {
+  q.searchText = fold(`${q.text} ${q.author_name || ""} ${q.author?.handle || ""}`);
+  return q;
+}
+
+export function applySnapshot(data) {
+  const capabilities = new Set(data.me?.capabilities ?? state.capabilities);
+  const sameRole =
+    capabilities.size === state.capabilities.size &&
+    [...capabilities].every((c) => state.capabilities.has(c));
+  if (!sameRole) {
+    // The page was drawn for another role: draw it again for this one.
+    showInfo(t("role_changed"));
+    window.setTimeout(() => window.location.reload(), 1500);
+  }
+  state.session = data.session;
+  state.guests = data.guests ?? [];
+  state.onAir = data.on_air ?? { question: null, taken_at: null };
+  state.questions = new Map((data.questions ?? []).map((q) => [q.id, prepare(q)]));
+  const serverNow = Date.parse(data.server_time);
+  state.clockOffset = Number.isNaN(serverNow) ? 0 : serverNow - Date.now();
+  rebuildQueue();
+  for (const id of ui.closedAt.keys()) {
+    if (!CLOSED.has(state.questions.get(id)?.status)) ui.closedAt.delete(id);
+  }
+  for (const id of ui.rejecting) {
+    if (state.questions.get(id)?.status !== "pending") ui.rejecting.delete(id);
+  }
+  ui.lastUpdate = Date.now();
+  invalidate({ all: true });
+}
+
+export function applyEvent(type, data) {
+  ui.lastUpdate = Date.now();
+  if (type === "question") {
+    const before = state.questions.get(data.id);
+    const q = data.question;
+    if (!q) {
+      state.questions.delete(data.id);
+      state.queue.remove(data.id);
+    } else {
+      if (CLOSED.has(q.status) && before?.status !== q.status) ui.closedAt.set(q.id, Date.now());
+      if (!CLOSED.has(q.status)) ui.closedAt.delete(q.id);
+      if (q.status !== "pending") ui.rejecting.delete(q.id);
+      state.questions.set(q.id, prepare(q));
+      state.queue.update(q);
+    }
+  } else if (type === "votes") {
+    // Each changed count moves one question to its new place: no re-sort of the queue.
+    for (const [key, count] of Object.entries(data.counts ?? {})) {
+      const q = state.questions.get(Number(key));
+      if (q && q.votes !== count) {
+        const moved = { ...q, votes: count };
+        state.questions.set(q.id, moved);
+        state.queue.update(moved);
+      }
+    }
+  } else if (type === "on_air") {
+    state.onAir = data;
+  } else if (type === "session") {
+    const weightsBefore = queueWeights();
+    state.session = data.session;
+    const weightsNow = queueWeights();
+    if (
+      weightsNow.prior !== weightsBefore.prior ||
+      weightsNow.halfLifeMinutes !== weightsBefore.halfLifeMinutes
+    ) {
+      rebuildQueue();
+    }
+  } else if (type === "guests") {
+    state.guests = data.guests ?? [];
+    invalidate({ all: true }); // names on every card may have changed
+    return;
+  } else {
+    return;
+  }
+  invalidate();
+}
+
+function queueWeights() {
+  return {
+    prior: state.session?.rank_prior ?? 1,
+    halfLifeMinutes: state.session?.rank_half_life_minutes ?? 10,
+  };
+}
+
+// The whole queue sorted again: on a snapshot and when the ranking settings change.
+function rebuildQueue() {
+  state.queue = new RankedQueue(queueWeights(), Date.now() + state.clockOffset);
+  for (const q of state.questions.values()) {
+    if (q.status === "approved") state.queue.update(q);
+  }
+}
+
+export function queueOrder() {
+  const ranked = state.queue.order();
+  if (!ui.holdOrder) return ranked;
+  // Held: keep the order the host is reading; newcomers go to the end, leavers just go.
+  const present = new Set(ranked);
+  const kept = ui.shownOrder.filter((id) => present.has(id));
+  const keptSet = new Set(kept);
+  return kept.concat(ranked.filter((id) => !keptSet.has(id)));
+}

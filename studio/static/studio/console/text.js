@@ -1,0 +1,51 @@
+// Words handed over by the page, date and number formats, and small DOM helpers that set text only.
+
+export const config = readJson("console-config");
+export const STRINGS = readJson("console-strings");
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+export const clockFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+const plurals = new Intl.PluralRules(document.documentElement.lang || undefined);
+
+function readJson(id) {
+  return JSON.parse(document.getElementById(id).textContent);
+}
+
+export function t(key, params = {}) {
+  let text = STRINGS[key] ?? key;
+  for (const [name, value] of Object.entries(params)) {
+    text = text.replaceAll(`{${name}}`, String(value));
+  }
+  return text;
+}
+
+export function votesLabel(n, { number = true } = {}) {
+  const key = plurals.select(n) === "one" ? "vote_one" : "vote_other";
+  return t(key, { n: number ? n : "" }).trim();
+}
+
+// Case- and accent-insensitive search: "reforme" finds "réforme".
+export function fold(text) {
+  return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+export function formatTime(iso, format = timeFormat) {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? "" : format.format(ms);
+}
+
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+// el("p", "class names", "text") — text is always set as text.
+export function el(tag, className = "", text = null) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== null) node.textContent = text;
+  return node;
+}
