@@ -61,7 +61,8 @@ def audience(request: HttpRequest, slug: str) -> HttpResponse:
     # A malformed X-Voter-Token header (API clients send one, browsers never do): the page is
     # served all the same, without a voter cookie; its calls to the API say what is wrong.
     with contextlib.suppress(ValidationError):
-        voter_for_request(request)
+        # voter_for_request and remember_voter only use what HttpRequest and HttpResponse have.
+        voter_for_request(request)  # type: ignore[arg-type]
     response = render(
         request,
         "questions/audience.html",
@@ -77,4 +78,4 @@ def audience(request: HttpRequest, slug: str) -> HttpResponse:
             "strings": audience_strings(),
         },
     )
-    return remember_voter(request, response)
+    return remember_voter(request, response)  # type: ignore[arg-type]

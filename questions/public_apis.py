@@ -243,9 +243,10 @@ async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResp
             VoteRequest(slug, pk, voter, add=request.method == "POST")
         )
     except (DomainError, APIException) as exc:
-        return remember_voter(api_request, _error_response(exc, api_request))
+        # remember_voter only sets a cookie: any HttpResponse works.
+        return remember_voter(api_request, _error_response(exc, api_request))  # type: ignore[arg-type]
     body = {"question": result.question, "vote_count": result.votes, "voted": result.voted}
-    return remember_voter(api_request, JsonResponse(body))
+    return remember_voter(api_request, JsonResponse(body))  # type: ignore[arg-type]
 
 
 # The schema generator documents the DRF view through these attributes.

@@ -89,5 +89,6 @@ def rank(items: Sequence[Rankable], now: datetime, weights: Weights) -> list[int
     order = [i.id for i in free]
     held = sorted((i for i in items if i.hold_position), key=lambda i: (i.hold_position, key(i)))
     for item in held:
-        order.insert(min(item.hold_position - 1, len(order)), item.id)
+        # Held items (filtered above) have a hold_position.
+        order.insert(min(item.hold_position - 1, len(order)), item.id)  # type: ignore[operator]
     return order

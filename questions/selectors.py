@@ -25,7 +25,8 @@ def question_for_user(user: User, pk: int | str) -> Question:
     if not user.is_authenticated:
         raise NotFound("No such question.")
     try:
-        return Question.objects.select_related("session", "author", "target_guest").get(
+        # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+        return Question.objects.select_related("session", "author", "target_guest").get(  # type: ignore[misc]
             pk=int(pk), session__station__memberships__user=user
         )
     except (Question.DoesNotExist, ValueError, TypeError) as exc:
@@ -64,6 +65,7 @@ def moderation_log_for_session(session: LiveSession) -> QuerySet[ModerationLogEn
 def bans_for_user(user: User) -> QuerySet[Ban]:
     if not user.is_authenticated:
         return Ban.objects.none()
-    return Ban.objects.filter(station__memberships__user=user).select_related(
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return Ban.objects.filter(station__memberships__user=user).select_related(  # type: ignore[misc]
         "author", "station", "created_by"
     )

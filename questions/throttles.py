@@ -70,7 +70,8 @@ counters = ThrottleCounters()
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
-    cache = counters
+    # ThrottleCounters has the cache methods the throttle uses.
+    cache = counters  # type: ignore[assignment]
 
     def get_rate(self) -> str | None:
         # Read at request time so a settings override applies without a restart of the class.

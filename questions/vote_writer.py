@@ -107,7 +107,7 @@ def write_batch(
 @dataclass
 class _Pending:
     request: VoteRequest
-    future: asyncio.Future
+    future: asyncio.Future[VoteResult]
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -142,7 +142,7 @@ class VoteWriter:
         self.draining = False
 
     async def submit(self, request: VoteRequest) -> VoteResult:
-        future = self.loop.create_future()
+        future: asyncio.Future[VoteResult] = self.loop.create_future()
         self.queue.append(_Pending(request, future))
         if not self.draining:
             self.draining = True
@@ -151,7 +151,9 @@ class VoteWriter:
 
     def _take_batch(self) -> list[_Pending]:
         """The oldest requests, at most one per voter and question, in arrival order."""
-        batch, later, keys = [], [], set()
+        batch: list[_Pending] = []
+        later: list[_Pending] = []
+        keys: set[tuple[int, str]] = set()
         limit = settings.VOTE_BATCH_MAX
         for pending in self.queue:
             if len(batch) < limit and pending.request.key not in keys:

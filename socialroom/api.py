@@ -84,8 +84,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         message = str(exc.detail)
         details = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            details = {"retry_after_seconds": int(exc.wait)}
+        # DRF sets `wait` on Throttled; the stubs omit it.
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:  # type: ignore[attr-defined]
+            details = {"retry_after_seconds": int(exc.wait)}  # type: ignore[attr-defined]
     response.data = error_body(code, message, details)
     return response
 

@@ -16,10 +16,12 @@ import redis
 
 class SharedConnectionPool(redis.ConnectionPool):
     _shared: dict[tuple, redis.ConnectionPool] = {}
-    _lock = threading.Lock()
+    # The stubs declare an RLock; a plain Lock guards the shared pools.
+    _lock = threading.Lock()  # type: ignore[assignment]
 
+    # Returns a ConnectionPool (the shared one); the stubs expect the subclass itself.
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> redis.ConnectionPool:
+    def from_url(cls, url: str, **kwargs: Any) -> redis.ConnectionPool:  # type: ignore[override]
         key = (url, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
         with cls._lock:
             pool = cls._shared.get(key)

@@ -16,13 +16,14 @@ def _is_api(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
-    return defaults.bad_request(request, exception)
+    # Django always passes the exception to these handlers; the default is for direct calls.
+    return defaults.bad_request(request, exception)  # type: ignore[arg-type]
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body("permission_denied", "Not allowed."), status=403)
-    return defaults.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception)  # type: ignore[arg-type]
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

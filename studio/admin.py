@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
 
 # A bare domain typed into a URL field (photo, avatar) is taken as https://.
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class MembershipInline(admin.TabularInline):

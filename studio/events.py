@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -85,7 +85,7 @@ def _next_seq(session_id: int, stream: str) -> int:
             _create_heads(session_id)
             cursor.execute(sql, [session_id, stream])
             row = cursor.fetchone()
-    return row[0]
+    return cast(int, row[0])
 
 
 def _create_heads(session_id: int) -> None:
@@ -239,11 +239,11 @@ class _RecentHeads:
 
 
 async def _head_from_cache(session_id: int, stream: str) -> int | None:
-    return await cache.aget(head_cache_key(session_id, stream))
+    return cast("int | None", await cache.aget(head_cache_key(session_id, stream)))
 
 
 async def _head_from_database(session_id: int, stream: str) -> int:
-    return await database_sync_to_async(stream_head)(session_id, stream)
+    return cast(int, await database_sync_to_async(stream_head)(session_id, stream))
 
 
 # The head as last sent (recorded in the cache), and the committed head (in the database).
@@ -276,7 +276,7 @@ def replay(session_id: int, stream: str, after: int, limit: int) -> list[dict[st
     )
     if len(rows) != head - after or (rows and rows[0]["seq"] != after + 1):
         return None
-    return rows
+    return cast("list[dict[str, Any]]", rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +311,8 @@ class Coalescer:
                 self._scheduled.add(session_id)
                 ids_now = None
         if loop is None:
-            self._run(session_id, ids_now)
+            # Popped above when there is no loop: never None here.
+            self._run(session_id, cast("set[int]", ids_now))
             return
         try:
             # A fresh context: the caller's (a request's or a consumer's worker thread) carries
@@ -357,7 +358,7 @@ class BindEventLoop:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         global _bound_loop
         loop = asyncio.get_running_loop()
         if _bound_loop is not loop:

@@ -42,7 +42,8 @@ def station_role(user: User | None, station: Station | int) -> str | None:
         return None
     station_id = station if isinstance(station, int) else station.pk
     return (
-        Membership.objects.filter(user=user, station_id=station_id)
+        # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+        Membership.objects.filter(user=user, station_id=station_id)  # type: ignore[misc]
         .values_list("role", flat=True)
         .first()
     )

@@ -14,13 +14,15 @@ from studio.roles import User
 def stations_for_user(user: User) -> QuerySet[Station]:
     if not user.is_authenticated:
         return Station.objects.none()
-    return Station.objects.filter(memberships__user=user)
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return Station.objects.filter(memberships__user=user)  # type: ignore[misc]
 
 
 def sessions_for_user(user: User) -> QuerySet[LiveSession]:
     if not user.is_authenticated:
         return LiveSession.objects.none()
-    return LiveSession.objects.filter(station__memberships__user=user).select_related("station")
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return LiveSession.objects.filter(station__memberships__user=user).select_related("station")  # type: ignore[misc]
 
 
 def session_for_user(user: User, pk: int | str) -> LiveSession:
@@ -33,7 +35,8 @@ def session_for_user(user: User, pk: int | str) -> LiveSession:
 
 def guest_for_user(user: User, pk: int | str) -> Guest:
     try:
-        return Guest.objects.select_related("session").get(
+        # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+        return Guest.objects.select_related("session").get(  # type: ignore[misc]
             pk=int(pk), session__station__memberships__user=user
         )
     except (Guest.DoesNotExist, ValueError, TypeError) as exc:

@@ -26,7 +26,8 @@ class GuestOutput(serializers.ModelSerializer):
 
 
 class SessionOutput(serializers.ModelSerializer):
-    station = serializers.PrimaryKeyRelatedField(read_only=True)
+    # A read-only field; its type is irrelevant.
+    station = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[var-annotated]
     accepts_questions = serializers.BooleanField(read_only=True)
     guests = GuestOutput(many=True, read_only=True)
 

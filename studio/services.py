@@ -104,7 +104,8 @@ def session_create(
         slug = _unique_slug(title)
     try:
         with transaction.atomic():
-            session = LiveSession(
+            # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+            session = LiveSession(  # type: ignore[misc]
                 station=station,
                 title=title,
                 slug=slug,

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from questions.automod import analyse, find_duplicate
 
@@ -120,7 +121,8 @@ def load_corpus(path: Path = CORPUS) -> list[Line]:
 
 def _cluster(lines: Sequence[Line], index: int) -> int:
     while lines[index].duplicate_of is not None:
-        index = lines[index].duplicate_of
+        # The loop condition has checked duplicate_of is not None.
+        index = lines[index].duplicate_of  # type: ignore[assignment]
     return index
 
 
@@ -160,7 +162,7 @@ def evaluate(lines: Sequence[Line]) -> dict[str, SplitReport]:
             report.language_unsure += analysis.language == ""
             report.question_correct += analysis.is_question == line.is_question
             if split == "all":
-                wrong = {}
+                wrong: dict[str, dict[str, Any]] = {}
                 if found != set(line.labels):
                     wrong["flags"] = {"expected": sorted(line.labels), "found": sorted(found)}
                 if (duplicate is not None or is_dup) and not dup_right:

@@ -90,9 +90,10 @@ def find_phone_numbers(text: str) -> list[str]:
         ):
             claim(match.start, match.end)
     for shape in _PHONE_SHAPES:
-        for match in shape.finditer(text):
-            if 9 <= _digits(match.group()) <= 15:
-                claim(*match.span())
+        # `match` was a PhoneNumberMatch in the loop above; here it is a regex match.
+        for match in shape.finditer(text):  # type: ignore[assignment]
+            if 9 <= _digits(match.group()) <= 15:  # type: ignore[attr-defined]
+                claim(*match.span())  # type: ignore[attr-defined]
     numbers = [text[start:end] for start, end in sorted(spans)]
     folded = fold(text)
     if len(folded) == len(text):

@@ -193,7 +193,8 @@ class MastodonFollower(FollowerBase):
         params: list[tuple[str, str]] = [("limit", str(PAGE_LIMIT))]
         params += [("any[]", tag) for tag in self.tags[1:]]
         params += [(name, str(value)) for name, value in bound.items()]
-        response = await client.get(url, params=params)
+        # httpx's params type is invariant; list[tuple[str, str]] is valid.
+        response = await client.get(url, params=params)  # type: ignore[arg-type]
         response.raise_for_status()
         page = response.json()
         if not isinstance(page, list) or not all(

@@ -157,7 +157,7 @@ def read_records(path: str | Path) -> list[ReplayRecord]:
             raise ReplayFormatError(f"{path.name}: 'at' mixes ISO times and seconds.")
         start = times[0]
         try:
-            offsets = [(at - start).total_seconds() for at in times]  # type: ignore[operator]
+            offsets = [(at - start).total_seconds() for at in times]  # type: ignore[operator,union-attr]
         except TypeError as exc:
             raise ReplayFormatError(
                 f"{path.name}: 'at' mixes times with and without a time zone."

@@ -18,7 +18,8 @@ def ban_create(*, actor: User, question: Question, reason: str = "") -> Ban:
         raise Conflict("This question has no known author to ban.", code="no_author")
     try:
         with transaction.atomic():
-            ban = Ban.objects.create(
+            # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+            ban = Ban.objects.create(  # type: ignore[misc]
                 station_id=station_id,
                 author_id=question.author_id,
                 reason=reason[:500],

@@ -108,7 +108,8 @@ def log(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> ModerationLogEntry:
-    return ModerationLogEntry.objects.create(
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return ModerationLogEntry.objects.create(  # type: ignore[misc]
         session_id=session_id,
         question=question,
         actor=actor if actor is not None and actor.is_authenticated else None,

@@ -93,7 +93,8 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
         )
         # The as-run entry first: the question event takes the stream heads, last in the lock
         # order (studio/events.py).
-        AsRunEntry.objects.create(
+        # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+        AsRunEntry.objects.create(  # type: ignore[misc]
             session=session, question=question, taken_by=actor, taken_at=timezone.now()
         )
         # On air, the question leaves the queue: a place held there means nothing any more.

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -60,7 +61,7 @@ class VoteResult:
     voted: bool
 
 
-VOTER_MAX_LENGTH = Vote._meta.get_field("voter").max_length
+VOTER_MAX_LENGTH = cast(int, Vote._meta.get_field("voter").max_length)
 
 
 def question_id_refusal(value: object) -> DomainError | None:
@@ -154,7 +155,9 @@ def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError
             # Robust: an error in the announcement must not look like a failed write once the
             # votes are committed (the writer would write them again, and refuse them as repeats).
             transaction.on_commit(
-                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids), robust=True
+                # A lambda with defaults binds this iteration's values; mypy cannot infer it.
+                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids),  # type: ignore[misc]
+                robust=True,
             )
     return outcome  # type: ignore[return-value]
 
@@ -197,7 +200,7 @@ def _select_targets(question_ids: set[int]) -> dict[int, _Target]:
     }
 
 
-def _id_list(ids: list[int]) -> tuple[str, list]:
+def _id_list(ids: list[int]) -> tuple[str, list[Any]]:
     """``= ANY(%s)`` with one array on PostgreSQL (one parameter, whatever the batch size);
     ``IN (%s, ...)`` elsewhere."""
     if connection.vendor == "postgresql":
@@ -227,7 +230,7 @@ def _drop_cluster_repeats(
     requests: Sequence[VoteRequest],
     adds: list[int],
     targets: dict[int, _Target],
-    outcome: list,
+    outcome: list[Any],
 ) -> list[int]:
     """A voter counts once per cluster of near-duplicates: refuse a vote for one question of a
     cluster when the voter already voted for another (before, or earlier in this batch)."""
@@ -281,7 +284,7 @@ def _insert(requests: list[VoteRequest]) -> set[tuple[int, str]]:
     now = timezone.now()
     if connection.vendor == "postgresql":
         rows = "SELECT q, v, %s FROM unnest(%s::bigint[], %s::text[]) AS t(q, v)"
-        params: list = [now, [r.question_id for r in requests], [r.voter for r in requests]]
+        params: list[Any] = [now, [r.question_id for r in requests], [r.voter for r in requests]]
     else:
         rows = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(requests))
         params = [value for r in requests for value in (r.question_id, r.voter, now)]
@@ -303,7 +306,7 @@ def _delete(requests: list[VoteRequest]) -> set[tuple[int, str]]:
             f"DELETE FROM {table} AS v USING unnest(%s::bigint[], %s::text[]) AS d(q, voter) "  # noqa: S608
             "WHERE v.question_id = d.q AND v.voter = d.voter RETURNING v.question_id, v.voter"
         )
-        params: list = [[r.question_id for r in requests], [r.voter for r in requests]]
+        params: list[Any] = [[r.question_id for r in requests], [r.voter for r in requests]]
     else:
         where = " OR ".join(["(question_id = %s AND voter = %s)"] * len(requests))
         sql = f"DELETE FROM {table} WHERE {where} RETURNING question_id, voter"  # noqa: S608
@@ -334,7 +337,7 @@ def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[i
                 "FROM unnest(%s::bigint[], %s::int[]) AS d(id, delta) WHERE q.id = d.id "
                 "RETURNING q.id, q.vote_count"
             )
-            params: list = [list(total), list(total.values())]
+            params: list[Any] = [list(total), list(total.values())]
         else:
             cases = " ".join(["WHEN %s THEN %s"] * len(total))
             ids = ", ".join(["%s"] * len(total))

@@ -58,7 +58,8 @@ class Command(BaseCommand):
                 },
             }
             if options["errors"]:
-                payload["errors"] = reports["all"].errors
+                # The payload is JSON of mixed values; inferred from its first item.
+                payload["errors"] = reports["all"].errors  # type: ignore[assignment]
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
         else:
             self.stdout.write(self.render(reports, options["corpus"], missed))
