@@ -12,22 +12,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from questions import selectors, services
+from questions.actions import ACTIONS, ActionCall, CrewAction, guest_in_session
 from questions.filters import QuestionFilter
 from questions.models import ModerationLogEntry, Question
 from questions.serializers import BanOutput, ModerationLogOutput, QuestionOutput
 from socialroom.api import validated
-from socialroom.errors import NotFound, ValidationFailed
-from studio.models import Guest, LiveSession
+from socialroom.errors import NotFound
+from studio.models import LiveSession
 from studio.selectors import session_for_user
-
-
-def _guest_of(session: LiveSession, guest_id: int | None) -> Guest | None:
-    if guest_id is None:
-        return None
-    guest = Guest.objects.filter(pk=guest_id, session=session).first()
-    if guest is None:
-        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
-    return guest
 
 
 class QuestionListApi(ListAPIView):
@@ -57,7 +49,7 @@ class QuestionListApi(ListAPIView):
             text=data["text"],
             source="manual",
             author_name=data.get("author_name", ""),
-            target_guest=_guest_of(session, data.get("guest")),
+            target_guest=guest_in_session(session, data.get("guest")),
             actor=request.user,
         )
         return Response(QuestionOutput(result.question).data, status=status.HTTP_201_CREATED)
@@ -81,109 +73,41 @@ class QuestionDetailApi(APIView):
         return Response(QuestionOutput(question).data)
 
 
-class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-
-
 class _QuestionActionApi(APIView):
     """One moderation or on-air action on one question; the service decides and logs."""
 
-    input_serializer: type[serializers.Serializer] | None = None
+    # Not "action": DRF and its schema generator read that name as a viewset action.
+    crew_action: CrewAction
 
-    def act(self, request: Request, question: Question, data: dict) -> Question:
-        raise NotImplementedError
 
-    def post(self, request: Request, pk: int) -> Response:
+def _input(action: CrewAction, request: Request) -> dict:
+    # An action without fields never read its body: whatever is sent is ignored, as before.
+    return validated(action.input, request) if action.takes_input else {}
+
+
+def _request_schema(action: CrewAction) -> type[serializers.Serializer] | None:
+    return action.input if action.takes_input else None
+
+
+def _question_action_view(action: CrewAction) -> type[_QuestionActionApi]:
+    @extend_schema(
+        request=_request_schema(action), responses=QuestionOutput, summary=action.summary
+    )
+    def post(self: _QuestionActionApi, request: Request, pk: int) -> Response:
         question = selectors.question_for_user(request.user, pk)
-        data = validated(self.input_serializer, request) if self.input_serializer else {}
-        question = self.act(request, question, data)
-        return Response(QuestionOutput(question).data)
+        data = _input(action, request)
+        call = ActionCall(actor=request.user, session=question.session, data=data, target=question)
+        return Response(QuestionOutput(action.run(call)).data)
+
+    name = f"Question{action.name.capitalize()}Api"
+    attrs = {"__doc__": action.summary, "crew_action": action, "post": post}
+    return type(name, (_QuestionActionApi,), attrs)
 
 
-def _action(
-    name: str, doc: str, act: Callable[[Request, Question, dict], Question], input_serializer=None
-) -> type[_QuestionActionApi]:
-    view = type(
-        name,
-        (_QuestionActionApi,),
-        {"__doc__": doc, "input_serializer": input_serializer, "act": staticmethod(act)},
-    )
-    view.post = extend_schema(request=input_serializer, responses=QuestionOutput, summary=doc)(
-        view.post
-    )
-    return view
-
-
-class StarInput(serializers.Serializer):
-    starred = serializers.BooleanField(default=True)
-
-
-class AimInput(serializers.Serializer):
-    guest = serializers.IntegerField(allow_null=True)
-
-
-def _aim(request: Request, question: Question, data: dict) -> Question:
-    guest = _guest_of(question.session, data["guest"])
-    return services.question_aim(actor=request.user, question=question, guest=guest)
-
-
-QuestionApproveApi = _action(
-    "QuestionApproveApi",
-    "Approve a question (also undoes a rejection or an archive).",
-    lambda r, q, d: services.question_approve(actor=r.user, question=q),
-)
-QuestionRejectApi = _action(
-    "QuestionRejectApi",
-    "Reject a question, with an optional reason kept in the moderation log.",
-    lambda r, q, d: services.question_reject(actor=r.user, question=q, reason=d["reason"]),
-    ReasonInput,
-)
-QuestionReopenApi = _action(
-    "QuestionReopenApi",
-    "Send a question back to review (undo of approve, reject, archive or answered).",
-    lambda r, q, d: services.question_reopen(actor=r.user, question=q, reason=d["reason"]),
-    ReasonInput,
-)
-QuestionArchiveApi = _action(
-    "QuestionArchiveApi",
-    "Archive a question: out of every queue, kept in the record.",
-    lambda r, q, d: services.question_archive(actor=r.user, question=q, reason=d["reason"]),
-    ReasonInput,
-)
-QuestionStarApi = _action(
-    "QuestionStarApi",
-    "Star or unstar a question (starred questions rank first).",
-    lambda r, q, d: services.question_star(actor=r.user, question=q, starred=d["starred"]),
-    StarInput,
-)
-QuestionAimApi = _action(
-    "QuestionAimApi",
-    "Aim a question at one guest of the session, or at nobody (null).",
-    _aim,
-    AimInput,
-)
-QuestionAnsweredApi = _action(
-    "QuestionAnsweredApi",
-    "Mark a question answered; if it is on air, this also takes it off air.",
-    lambda r, q, d: services.question_mark_answered(actor=r.user, question=q),
-)
-QuestionRequeueApi = _action(
-    "QuestionRequeueApi",
-    "Put an answered question back in the approved queue (the host's undo of answered).",
-    lambda r, q, d: services.question_requeue(actor=r.user, question=q),
-)
-
-
-class HoldInput(serializers.Serializer):
-    position = serializers.IntegerField(allow_null=True, min_value=1, max_value=50)
-
-
-QuestionHoldApi = _action(
-    "QuestionHoldApi",
-    "Hold an approved question at a place in the ranked queue (1 = first), or release it (null).",
-    lambda r, q, d: services.question_hold(actor=r.user, question=q, position=d["position"]),
-    HoldInput,
-)
+# One view per question action, generated from the table: /api/questions/<pk>/<name>/.
+QUESTION_ACTION_VIEWS: dict[str, type[_QuestionActionApi]] = {
+    action.name: _question_action_view(action) for action in ACTIONS if action.about == "question"
+}
 
 
 class OnAirOutput(serializers.Serializer):
@@ -196,32 +120,35 @@ def _on_air(session: LiveSession) -> dict:
     return {"session": session.pk, "on_air": QuestionOutput(question).data if question else None}
 
 
+def _session_action_handler(action: CrewAction) -> Callable[..., Response]:
+    def handler(self: APIView, request: Request, pk: int) -> Response:
+        session = session_for_user(request.user, pk)
+        data = _input(action, request)
+        question = None
+        if action.picks:
+            question = Question.objects.filter(pk=data[action.picks], session=session).first()
+            if question is None:
+                raise NotFound("That question is not in this session.")
+        action.run(ActionCall(actor=request.user, session=session, data=data, target=question))
+        return Response(_on_air(session))
+
+    return extend_schema(
+        request=_request_schema(action), responses=OnAirOutput, summary=action.summary
+    )(handler)
+
+
 class OnAirApi(APIView):
     """What is on air now; take a question on air (POST) or clear the screen (DELETE)."""
-
-    @extend_schema_serializer(component_name="TakeInput")
-    class InputSerializer(serializers.Serializer):
-        question = serializers.IntegerField()
 
     @extend_schema(responses=OnAirOutput)
     def get(self, request: Request, pk: int) -> Response:
         return Response(_on_air(session_for_user(request.user, pk)))
 
-    @extend_schema(request=InputSerializer, responses=OnAirOutput)
-    def post(self, request: Request, pk: int) -> Response:
-        session = session_for_user(request.user, pk)
-        data = validated(self.InputSerializer, request)
-        question = Question.objects.filter(pk=data["question"], session=session).first()
-        if question is None:
-            raise NotFound("That question is not in this session.")
-        services.session_take_on_air(actor=request.user, session=session, question=question)
-        return Response(_on_air(session))
 
-    @extend_schema(responses=OnAirOutput)
-    def delete(self, request: Request, pk: int) -> Response:
-        session = session_for_user(request.user, pk)
-        services.session_clear_on_air(actor=request.user, session=session)
-        return Response(_on_air(session))
+# POST (take) and DELETE (clear) come from the table.
+for _action in ACTIONS:
+    if _action.about == "session":
+        setattr(OnAirApi, _action.http_method, _session_action_handler(_action))
 
 
 class ModerationLogApi(ListAPIView):

@@ -40,15 +40,11 @@ api = [
         name="session-moderation-log",
     ),
     path("questions/<int:pk>/", q.QuestionDetailApi.as_view(), name="question-detail"),
-    path("questions/<int:pk>/approve/", q.QuestionApproveApi.as_view(), name="question-approve"),
-    path("questions/<int:pk>/reject/", q.QuestionRejectApi.as_view(), name="question-reject"),
-    path("questions/<int:pk>/reopen/", q.QuestionReopenApi.as_view(), name="question-reopen"),
-    path("questions/<int:pk>/archive/", q.QuestionArchiveApi.as_view(), name="question-archive"),
-    path("questions/<int:pk>/star/", q.QuestionStarApi.as_view(), name="question-star"),
-    path("questions/<int:pk>/aim/", q.QuestionAimApi.as_view(), name="question-aim"),
-    path("questions/<int:pk>/answered/", q.QuestionAnsweredApi.as_view(), name="question-answered"),
-    path("questions/<int:pk>/requeue/", q.QuestionRequeueApi.as_view(), name="question-requeue"),
-    path("questions/<int:pk>/hold/", q.QuestionHoldApi.as_view(), name="question-hold"),
+    # One route per question action of questions.actions (name "question-<action>").
+    *(
+        path(f"questions/<int:pk>/{name}/", view.as_view(), name=f"question-{name}")
+        for name, view in q.QUESTION_ACTION_VIEWS.items()
+    ),
     path("bans/", q.BanListApi.as_view(), name="ban-list"),
     path("bans/<int:pk>/", q.BanDetailApi.as_view(), name="ban-detail"),
     path("public/sessions/<slug:slug>/", pub.PublicSessionApi.as_view(), name="public-session"),

@@ -1,0 +1,211 @@
+"""The crew's actions on questions and on air, in one table.
+
+The HTTP action views (``questions.apis``) and the console socket's commands
+(``studio.commands``) are both generated from ``ACTIONS``: an action takes the same input, calls
+the same service and refuses the same values whichever way it arrives.
+
+This module sits in ``questions`` beside the services it calls, so the socket side imports it the
+way it already imports ``questions`` and no new import between the two apps appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rest_framework import serializers
+
+from questions import services
+from questions.models import Question
+from questions.services.moderation import MAX_HOLD_POSITION
+from socialroom.errors import ValidationFailed
+from studio.models import Guest, LiveSession
+from studio.roles import Capability, User
+
+# --- inputs: one serializer per action, for both ways in ---------------------------------------
+
+
+class NoInput(serializers.Serializer):
+    """Nothing beyond the question or the session the action is about."""
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class StarInput(serializers.Serializer):
+    starred = serializers.BooleanField(default=True)
+
+
+class AimInput(serializers.Serializer):
+    # No bounds: an id no database holds is answered like any other stranger ("unknown").
+    guest = serializers.IntegerField(allow_null=True)
+
+
+class HoldInput(serializers.Serializer):
+    position = serializers.IntegerField(allow_null=True, min_value=1, max_value=MAX_HOLD_POSITION)
+
+
+class TakeInput(serializers.Serializer):
+    # No bounds: an id no database holds is a question not in this session (404), as for any id.
+    question = serializers.IntegerField()
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One validated request to run an action, whichever way it came in."""
+
+    actor: User
+    session: LiveSession
+    data: dict[str, Any]
+    # The question acted on, found by the caller: from the URL over HTTP, from the command's
+    # ``question`` field over the socket, or from the input field named by ``CrewAction.picks``.
+    target: Question | None = None
+
+    @property
+    def question(self) -> Question:
+        if self.target is None:
+            raise LookupError("This action was called without its question.")
+        return self.target
+
+
+@dataclass(frozen=True)
+class CrewAction:
+    name: str
+    summary: str
+    input: type[serializers.Serializer]
+    run: Callable[[ActionCall], Question | None]
+    # Any one of these lets a crew member run the action. The service checks it (``require``);
+    # this column documents it.
+    needs: tuple[Capability, ...]
+    # "question": about one question (HTTP: POST /api/questions/<pk>/<name>/, answered with the
+    # question). "session": about the session's on-air state (HTTP: /api/sessions/<pk>/on-air/,
+    # answered with what is on air). The socket acks every action with the question it touched.
+    about: Literal["question", "session"] = "question"
+    # For a session action, the input field naming a question of the session.
+    picks: str | None = None
+    http_method: Literal["post", "delete"] = "post"
+
+    @property
+    def takes_input(self) -> bool:
+        return bool(self.input().fields)
+
+
+def guest_in_session(session: LiveSession, pk: int | None) -> Guest | None:
+    """The session's guest with this id; None stays None (aimed at nobody)."""
+    if pk is None:
+        return None
+    guest = Guest.objects.filter(session=session, pk=pk).first()
+    if guest is None:
+        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
+    return guest
+
+
+MODERATE = (Capability.MODERATE,)
+ON_AIR = (Capability.ON_AIR,)
+EITHER = (Capability.ON_AIR, Capability.MODERATE)
+
+ACTIONS: tuple[CrewAction, ...] = (
+    CrewAction(
+        "approve",
+        "Approve a question (also undoes a rejection or an archive).",
+        NoInput,
+        lambda c: services.question_approve(actor=c.actor, question=c.question),
+        MODERATE,
+    ),
+    CrewAction(
+        "reject",
+        "Reject a question, with an optional reason kept in the moderation log.",
+        ReasonInput,
+        lambda c: services.question_reject(
+            actor=c.actor, question=c.question, reason=c.data["reason"]
+        ),
+        MODERATE,
+    ),
+    CrewAction(
+        "reopen",
+        "Send a question back to review (undo of approve, reject, archive or answered).",
+        ReasonInput,
+        lambda c: services.question_reopen(
+            actor=c.actor, question=c.question, reason=c.data["reason"]
+        ),
+        MODERATE,
+    ),
+    CrewAction(
+        "archive",
+        "Archive a question: out of every queue, kept in the record.",
+        ReasonInput,
+        lambda c: services.question_archive(
+            actor=c.actor, question=c.question, reason=c.data["reason"]
+        ),
+        MODERATE,
+    ),
+    CrewAction(
+        "star",
+        "Star or unstar a question (starred questions rank first).",
+        StarInput,
+        lambda c: services.question_star(
+            actor=c.actor, question=c.question, starred=c.data["starred"]
+        ),
+        MODERATE,
+    ),
+    CrewAction(
+        "aim",
+        "Aim a question at one guest of the session, or at nobody (null).",
+        AimInput,
+        lambda c: services.question_aim(
+            actor=c.actor, question=c.question, guest=guest_in_session(c.session, c.data["guest"])
+        ),
+        MODERATE,
+    ),
+    CrewAction(
+        "answered",
+        "Mark a question answered; if it is on air, this also takes it off air.",
+        NoInput,
+        lambda c: services.question_mark_answered(actor=c.actor, question=c.question),
+        ON_AIR,
+    ),
+    CrewAction(
+        "requeue",
+        "Put an answered question back in the approved queue (the host's undo of answered).",
+        NoInput,
+        lambda c: services.question_requeue(actor=c.actor, question=c.question),
+        EITHER,
+    ),
+    CrewAction(
+        "hold",
+        "Hold an approved question at a place in the ranked queue (1 = first), "
+        "or release it (null).",
+        HoldInput,
+        lambda c: services.question_hold(
+            actor=c.actor, question=c.question, position=c.data["position"]
+        ),
+        EITHER,
+    ),
+    CrewAction(
+        "take",
+        "Take a question of the session on air (what was on air before is marked answered).",
+        TakeInput,
+        lambda c: services.session_take_on_air(
+            actor=c.actor, session=c.session, question=c.question
+        ),
+        ON_AIR,
+        about="session",
+        picks="question",
+    ),
+    CrewAction(
+        "clear",
+        "Clear the screen: take whatever is on air off air.",
+        NoInput,
+        lambda c: services.session_clear_on_air(actor=c.actor, session=c.session),
+        ON_AIR,
+        about="session",
+        http_method="delete",
+    ),
+)
+
+BY_NAME: dict[str, CrewAction] = {action.name: action for action in ACTIONS}
