@@ -131,7 +131,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def send_frame(self, type: str, data: dict[str, Any], seq: int | None = None) -> None:
         if self.shut_down:
             return  # closed: nothing may follow the close frame
-        await self.send(text_data=json.dumps({"seq": seq, "type": type, "data": data}))
+        await self.send(text_data=events.frame_text(seq, type, data))
 
     async def send_error(
         self,
@@ -362,9 +362,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         self.shut_down = True
         self.ready = False
-        await self.send(
-            text_data=json.dumps({"seq": None, "type": "error", "data": _error(code, message)})
-        )
+        await self.send(text_data=events.frame_text(None, "error", _error(code, message)))
         await self.close(code=close_code)
         await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from questions import live
 from questions.models import Question
+from socialroom.api import error_body
 from studio.models import Guest, LiveSession
 from studio.selectors import session_for_overlay_key
 
@@ -140,8 +141,7 @@ def _error(exc: FeedError, fmt: str) -> HttpResponse:
         root.text = exc.text
         return _xml_response(root, status=exc.status)
     details = {exc.param: [exc.message]} if exc.param else {}
-    body = {"error": {"code": exc.code, "message": exc.text, "details": details}}
-    return JsonResponse(body, status=exc.status)
+    return JsonResponse(error_body(exc.code, exc.text, details), status=exc.status)
 
 
 def _preflight() -> HttpResponse:
