@@ -19,7 +19,7 @@ from rest_framework import serializers
 from questions import services
 from questions.models import Question
 from questions.services.moderation import MAX_HOLD_POSITION
-from socialroom.errors import ValidationFailed
+from studio.errors import ValidationFailed
 from studio.models import Guest, LiveSession
 from studio.roles import Capability, User
 

@@ -16,8 +16,8 @@ from questions.actions import ACTIONS, ActionCall, CrewAction, guest_in_session
 from questions.filters import QuestionFilter
 from questions.models import ModerationLogEntry, Question
 from questions.serializers import BanOutput, ModerationLogOutput, QuestionOutput
-from socialroom.api import validated
-from socialroom.errors import NotFound
+from studio.api import validated
+from studio.errors import NotFound
 from studio.models import LiveSession
 from studio.selectors import session_for_user
 

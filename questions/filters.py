@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from questions.models import Question, QuestionStatus
-from socialroom.api import MAX_ID
+from studio.api import MAX_ID
 
 FLAG_CHOICES = [
     (code, code)

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import ValidationError
 
 from questions.voters import remember_voter, voter_for_request
-from socialroom.errors import NotFound
+from studio.errors import NotFound
 from studio.selectors import public_session
 
 

@@ -30,8 +30,8 @@ from questions.throttles import (
     VoteVoterThrottle,
 )
 from questions.voters import remember_voter, voter_for_request
-from socialroom.api import exception_handler, validated
-from socialroom.errors import DomainError, ValidationFailed
+from studio.api import exception_handler, validated
+from studio.errors import DomainError, ValidationFailed
 from studio.models import Guest
 from studio.selectors import public_session
 

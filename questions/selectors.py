@@ -11,7 +11,7 @@ from questions.models import (
     Question,
     Vote,
 )
-from socialroom.errors import NotFound
+from studio.errors import NotFound
 from studio.models import LiveSession
 from studio.roles import User
 

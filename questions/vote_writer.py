@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch, vote_refusal
-from socialroom.errors import DomainError
+from studio.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

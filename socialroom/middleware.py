@@ -1,6 +1,6 @@
 """The database unreachable answers 503 ``unavailable`` on every page, feed and webhook.
 
-The API's views answer it themselves (``socialroom.api.exception_handler``); this catches what
+The API's views answer it themselves (``studio.api.exception_handler``); this catches what
 the other views raise, which Django would otherwise answer with a bare 500.
 """
 
@@ -11,7 +11,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
 
-from socialroom.api import DATABASE_DOWN, unavailable_body
+from studio.api import DATABASE_DOWN, unavailable_body
 
 logger = logging.getLogger(__name__)
 

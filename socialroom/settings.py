@@ -284,14 +284,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Size-bounded parsers: see socialroom/parsers.py.
     "DEFAULT_PARSER_CLASSES": [
-        "socialroom.parsers.JSONParser",
-        "socialroom.parsers.FormParser",
-        "socialroom.parsers.MultiPartParser",
+        "studio.parsers.JSONParser",
+        "studio.parsers.FormParser",
+        "studio.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "socialroom.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "studio.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "socialroom.api.exception_handler",
+    "EXCEPTION_HANDLER": "studio.api.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "submit_voter": env.str("THROTTLE_SUBMIT_VOTER", default="10/min"),

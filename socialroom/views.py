@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from socialroom.api import error_body
+from studio.api import error_body
 
 
 def _is_api(request: HttpRequest) -> bool:

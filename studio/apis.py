@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from socialroom.api import MAX_ID
-from socialroom.api import validated as _valid
+from studio.api import MAX_ID
+from studio.api import validated as _valid
 from studio import selectors, services
 from studio.models import (
     AsRunEntry,

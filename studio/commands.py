@@ -13,11 +13,11 @@ from rest_framework import serializers
 from questions import live
 from questions.actions import ACTIONS, ActionCall, CrewAction
 from questions.models import Question
-from socialroom.errors import NotFound, ValidationFailed
+from studio.errors import NotFound, ValidationFailed
 from studio.models import LiveSession
 from studio.roles import User
 
-MAX_ID = 2**63 - 1  # as socialroom.api.MAX_ID; importing it here would be circular
+MAX_ID = 2**63 - 1  # as studio.api.MAX_ID; importing it here would be circular
 
 
 class QuestionRef(serializers.Serializer):

@@ -27,7 +27,7 @@ from questions import live, vote_writer
 from questions.services.votes import VoteRequest, question_id_refusal
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
-from socialroom.errors import DomainError, NotAllowed
+from studio.errors import DomainError, NotAllowed
 from studio import events
 from studio.commands import COMMANDS, run_command
 from studio.models import LiveSession, SessionStatus

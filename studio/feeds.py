@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from questions import live
 from questions.models import Question
-from socialroom.api import error_body
+from studio.api import error_body
 from studio.models import Guest, LiveSession
 from studio.selectors import session_for_overlay_key
 

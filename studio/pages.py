@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 
-from socialroom.errors import NotFound
+from studio.errors import NotFound
 from studio import selectors
 from studio.models import LiveSession, Role
 from studio.roles import ROLE_CAPABILITIES, Capability, station_role

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from socialroom.errors import NotAllowed, NotFound
+from studio.errors import NotAllowed, NotFound
 from studio.models import Membership, Role, Station
 
 

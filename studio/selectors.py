@@ -6,7 +6,7 @@ import hmac
 
 from django.db.models import QuerySet
 
-from socialroom.errors import NotFound
+from studio.errors import NotFound
 from studio.models import AsRunEntry, Guest, LiveSession, SessionStatus, Station
 from studio.roles import User
 

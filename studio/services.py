@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from questions.live import publish_guests, publish_on_air, publish_session
 from questions.services.common import retry_on_deadlock
 from questions.services.onair import end_on_air
-from socialroom.errors import Conflict, InvalidTransition, ValidationFailed
+from studio.errors import Conflict, InvalidTransition, ValidationFailed
 from studio import events
 from studio.models import (
     AsRunOutcome,

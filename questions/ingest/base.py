@@ -9,7 +9,7 @@ from questions.automod.normalise import RAW_LENGTH_CEILING
 from questions.models import IngestFeed
 from questions.services import AuthorInfo, SubmitResult, question_submit
 from questions.services.submission import NAME_LENGTH
-from socialroom.errors import DomainError
+from studio.errors import DomainError
 from studio.models import LiveSession
 
 

@@ -22,7 +22,7 @@ from questions.ingest import sms as sms_source
 from questions.ingest import webhook as webhook_source
 from questions.models import FeedKind, IngestFeed
 from questions.tasks import ingest_message
-from socialroom.api import error_body
+from studio.api import error_body
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from questions.models import Ban, ModerationAction, Question
 from questions.services.common import log
-from socialroom.errors import Conflict
+from studio.errors import Conflict
 from studio.roles import Capability, User, require
 
 

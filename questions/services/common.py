@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection
 from questions.live import publish_question
 from questions.models import PUBLIC_STATUSES, ModerationLogEntry, Question
 from questions.transitions import TRANSITIONS, TransitionAction
-from socialroom.errors import InvalidTransition
+from studio.errors import InvalidTransition
 from studio.roles import User
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from questions.services.common import (
     retry_on_deadlock,
 )
 from questions.transitions import TRANSITIONS, TransitionAction
-from socialroom.errors import ValidationFailed
+from studio.errors import ValidationFailed
 from studio.models import Guest
 from studio.roles import Capability, User, require, require_any
 

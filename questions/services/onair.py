@@ -14,7 +14,7 @@ from questions.services.common import (
     question_transition,
     retry_on_deadlock,
 )
-from socialroom.errors import Conflict, NotFound
+from studio.errors import Conflict, NotFound
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
 

@@ -30,7 +30,7 @@ from questions.models import (
     validate_source,
 )
 from questions.services.common import log, retry_on_deadlock
-from socialroom.errors import Conflict, ValidationFailed
+from studio.errors import Conflict, ValidationFailed
 from studio.models import FlaggedPolicy, Guest, LiveSession, ModerationMode, SessionStatus
 from studio.roles import Capability, User, require
 

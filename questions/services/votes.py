@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from questions.live import votes_changed
 from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
-from socialroom.api import MAX_ID
-from socialroom.errors import Conflict, DomainError, NotFound, ValidationFailed
+from studio.api import MAX_ID
+from studio.errors import Conflict, DomainError, NotFound, ValidationFailed
 from studio.models import LiveSession, SessionStatus
 
 # The raw SQL below interpolates only quoted table names and "%s" placeholders; every value is a

@@ -17,9 +17,9 @@ from questions.identity import voter_id
 from questions.models import Question, Vote
 from questions.services import votes as vote_service
 from questions.services.votes import VoteRequest, VoteResult, vote_batch
-from socialroom.api import MAX_ID
+from studio.api import MAX_ID
 from socialroom.asgi import application
-from socialroom.errors import DomainError
+from studio.errors import DomainError
 from tests.factories import QuestionFactory
 from tests.helpers import assert_error
 

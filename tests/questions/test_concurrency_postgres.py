@@ -16,7 +16,7 @@ from django.db import connection
 from questions.identity import voter_id
 from questions.models import Author, ModerationLogEntry, Question, Vote
 from questions.services import AuthorInfo, question_submit, session_take_on_air, vote_cast
-from socialroom.errors import Conflict
+from studio.errors import Conflict
 from studio.models import AsRunEntry, LiveSession
 from tests.factories import QuestionFactory
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from questions.live import ranked_queue
 from questions.models import ModerationLogEntry
 from questions.services import question_hold, question_mark_answered, question_requeue
-from socialroom.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from studio.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from tests.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db

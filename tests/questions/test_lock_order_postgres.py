@@ -23,7 +23,7 @@ from questions.services import (
     session_take_on_air,
     vote_cast,
 )
-from socialroom.errors import DomainError
+from studio.errors import DomainError
 from studio.models import AsRunEntry, LiveSession
 from tests.factories import LiveSessionFactory, QuestionFactory
 

@@ -6,7 +6,7 @@ import pytest
 
 from questions.models import Author, Ban, ModerationLogEntry, Question
 from questions.services import AuthorInfo, question_edit, question_submit
-from socialroom.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from studio.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from tests.factories import AuthorFactory, GuestFactory, LiveSessionFactory
 
 pytestmark = pytest.mark.django_db

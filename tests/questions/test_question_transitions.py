@@ -19,7 +19,7 @@ from questions.services import (
     session_clear_on_air,
     session_take_on_air,
 )
-from socialroom.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from studio.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio.models import AsRunEntry
 from tests.factories import GuestFactory, QuestionFactory
 

@@ -183,7 +183,7 @@ def test_the_crew_list_filters_flagged_questions(session_a, api_as, moderator_a)
 
 
 def test_a_voter_counts_once_per_cluster(session_a, producer_a):
-    from socialroom.errors import Conflict
+    from studio.errors import Conflict
 
     original = submit(session_a, "Will you tour in Canada next year?")
     duplicate = submit(session_a, "will you tour in canada next year", who="c" * 64)

@@ -9,7 +9,7 @@ from questions.automod.normalise import RAW_LENGTH_CEILING, raw_length_cap
 from questions.ingest.base import IncomingMessage, ingest
 from questions.models import Author, ModerationLogEntry
 from questions.services import AuthorInfo, question_submit
-from socialroom.errors import ValidationFailed
+from studio.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from questions.services import (
 )
 from questions.services.common import question_transition
 from questions.transitions import TRANSITIONS
-from socialroom.errors import InvalidTransition
+from studio.errors import InvalidTransition
 from studio.models import AsRunEntry
 from tests.factories import QuestionFactory
 

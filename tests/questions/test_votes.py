@@ -7,7 +7,7 @@ import pytest
 from questions.identity import voter_id
 from questions.models import Question, Vote
 from questions.services import question_reject, session_take_on_air, vote_cast, vote_withdraw
-from socialroom.errors import Conflict, NotFound
+from studio.errors import Conflict, NotFound
 from tests.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db

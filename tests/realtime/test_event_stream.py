@@ -31,7 +31,7 @@ from questions.services import (
     vote_cast,
     vote_withdraw,
 )
-from socialroom.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from studio.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio import events
 from studio.models import EventLogEntry, EventStream, Guest
 from studio.services import (

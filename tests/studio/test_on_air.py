@@ -12,7 +12,7 @@ from questions.services import (
     session_clear_on_air,
     session_take_on_air,
 )
-from socialroom.errors import Conflict, NotFound
+from studio.errors import Conflict, NotFound
 from studio.models import AsRunEntry
 from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory

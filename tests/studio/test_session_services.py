@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from socialroom.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from studio.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio.models import Guest, LiveSession
 from studio.services import (
     guest_create,

@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from socialroom.errors import DomainError
-from socialroom.parsers import RequestTooLarge
+from studio.errors import DomainError
+from studio.parsers import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
