@@ -9,18 +9,36 @@ PORT ?= 8000
 LOOPBACK := $(filter 127.% localhost ::1 [::1],$(HOST))
 RUN_DEBUG := $(if $(LOOPBACK),$(or $(DEBUG),1),0)
 
-.PHONY: run run-settings test lint format venv migrate seed messages worker beat follow clean bench bench-quick
+.PHONY: run run-settings test lint format venv lock migrate seed messages worker beat follow clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the requirement files change.
+# Direct dependencies are declared in requirements*.in; the lock files requirements*.txt pin every
+# package, direct or not, with its hashes, and pip installs nothing that is not in them. Reinstall
+# only when a lock file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Recompile the lock files from the .in files, with pip-tools in an environment of its own. Each
+# lock constrains the next (runtime, then development, then benchmark), so a package shared by two
+# has one version. LOCK_ARGS passes options on, e.g. LOCK_ARGS=--upgrade-package=django.
+LOCK_VENV := $(VENV)/pip-tools
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+$(LOCK_VENV)/bin/pip-compile:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip pip-tools==7.7.0
+
+lock: $(LOCK_VENV)/bin/pip-compile
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file requirements-bench.txt requirements-bench.in
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
@@ -65,9 +83,8 @@ test: venv
 # naive Channels design (the peer), on this machine's PostgreSQL and Redis, started when down.
 # Writes bench/results/latest.json and docs/performance.png. BENCH_ARGS="--profile" adds py-spy.
 define BENCH_SETUP
-	@if [ ! -f $(VENV)/.installed-bench ] || [ requirements.txt -nt $(VENV)/.installed-bench ] \
-	  || [ requirements-bench.txt -nt $(VENV)/.installed-bench ]; then \
-	  $(BIN)/pip install --quiet -r requirements.txt -r requirements-bench.txt \
+	@if [ ! -f $(VENV)/.installed-bench ] || [ requirements-bench.txt -nt $(VENV)/.installed-bench ]; then \
+	  $(BIN)/pip install --quiet --require-hashes -r requirements-bench.txt \
 	  && touch $(VENV)/.installed-bench; fi
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is down: starting it"; \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
@@ -101,8 +118,10 @@ format: venv
 messages: venv
 	cd studio && ../$(BIN)/python ../manage.py makemessages -l fr
 	cd questions && ../$(BIN)/python ../manage.py makemessages -l fr
+	cd live && ../$(BIN)/python ../manage.py makemessages -l fr
 	cd studio && ../$(BIN)/python ../manage.py compilemessages
 	cd questions && ../$(BIN)/python ../manage.py compilemessages
+	cd live && ../$(BIN)/python ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """The crew's actions on questions and on air, in one table.
 
 The HTTP action views (``questions.apis``) and the console socket's commands
-(``studio.commands``) are both generated from ``ACTIONS``: an action takes the same input, calls
+(``live.commands``) are both generated from ``ACTIONS``: an action takes the same input, calls
 the same service and refuses the same values whichever way it arrives.
 
 This module sits in ``questions`` beside the services it calls, so the socket side imports it the
@@ -19,9 +19,9 @@ from rest_framework import serializers
 from questions import services
 from questions.models import Question
 from questions.services.moderation import MAX_HOLD_POSITION
-from studio.errors import ValidationFailed
 from studio.models import Guest, LiveSession
 from studio.roles import Capability, User
+from studio.selectors import guest_in_session
 
 # --- inputs: one serializer per action, for both ways in ---------------------------------------
 
@@ -95,14 +95,9 @@ class CrewAction:
         return bool(self.input().fields)
 
 
-def guest_in_session(session: LiveSession, pk: int | None) -> Guest | None:
+def aimed_at(session: LiveSession, pk: int | None) -> Guest | None:
     """The session's guest with this id; None stays None (aimed at nobody)."""
-    if pk is None:
-        return None
-    guest = Guest.objects.filter(session=session, pk=pk).first()
-    if guest is None:
-        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
-    return guest
+    return None if pk is None else guest_in_session(session_id=session.pk, guest_id=pk)
 
 
 MODERATE = (Capability.MODERATE,)
@@ -158,7 +153,7 @@ ACTIONS: tuple[CrewAction, ...] = (
         "Aim a question at one guest of the session, or at nobody (null).",
         AimInput,
         lambda c: services.question_aim(
-            actor=c.actor, question=c.question, guest=guest_in_session(c.session, c.data["guest"])
+            actor=c.actor, question=c.question, guest=aimed_at(c.session, c.data["guest"])
         ),
         MODERATE,
     ),

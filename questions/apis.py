@@ -12,12 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from questions import selectors, services
-from questions.actions import ACTIONS, ActionCall, CrewAction, guest_in_session
+from questions.actions import ACTIONS, ActionCall, CrewAction, aimed_at
 from questions.filters import QuestionFilter
 from questions.models import ModerationLogEntry, Question
 from questions.serializers import BanOutput, ModerationLogOutput, QuestionOutput
 from studio.api import validated
-from studio.errors import NotFound
 from studio.models import LiveSession
 from studio.selectors import session_for_user
 
@@ -49,7 +48,7 @@ class QuestionListApi(ListAPIView):
             text=data["text"],
             source="manual",
             author_name=data.get("author_name", ""),
-            target_guest=guest_in_session(session, data.get("guest")),
+            target_guest=aimed_at(session, data.get("guest")),
             actor=request.user,
         )
         return Response(QuestionOutput(result.question).data, status=status.HTTP_201_CREATED)
@@ -116,7 +115,7 @@ class OnAirOutput(serializers.Serializer):
 
 
 def _on_air(session: LiveSession) -> dict:
-    question = selectors.questions_for_session(session).filter(status="on_air").first()
+    question = selectors.on_air_question(session)
     return {"session": session.pk, "on_air": QuestionOutput(question).data if question else None}
 
 
@@ -126,9 +125,9 @@ def _session_action_handler(action: CrewAction) -> Callable[..., Response]:
         data = _input(action, request)
         question = None
         if action.picks:
-            question = Question.objects.filter(pk=data[action.picks], session=session).first()
-            if question is None:
-                raise NotFound("That question is not in this session.")
+            question = selectors.question_in_session(
+                session_id=session.pk, question_id=data[action.picks]
+            )
         action.run(ActionCall(actor=request.user, session=session, data=data, target=question))
         return Response(_on_air(session))
 
@@ -189,8 +188,6 @@ class BanListApi(ListAPIView):
 class BanDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        ban = selectors.bans_for_user(request.user).filter(pk=pk).first()
-        if ban is None:
-            raise NotFound("No such ban.")
+        ban = selectors.ban_for_user(request.user, pk)
         services.ban_delete(actor=request.user, ban=ban)
         return Response(status=status.HTTP_204_NO_CONTENT)

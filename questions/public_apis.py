@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync, sync_to_async
+from typing import Any
+
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,8 +34,7 @@ from questions.throttles import (
 from questions.voters import remember_voter, voter_for_request
 from studio.api import exception_handler, validated
 from studio.errors import DomainError, ValidationFailed
-from studio.models import Guest
-from studio.selectors import public_session
+from studio.selectors import guest_in_session, public_session
 
 VOTER_HEADER = OpenApiParameter(
     "X-Voter-Token",
@@ -131,11 +132,7 @@ class PublicQuestionListApi(ListAPIView, _PublicApi):
             raise ValidationFailed("Idempotency-Key is at most 100 printable characters.")
         guest = None
         if data["guest"] is not None:
-            guest = Guest.objects.filter(pk=data["guest"], session=session).first()
-            if guest is None:
-                raise ValidationFailed(
-                    "That guest is not in this session.", details={"guest": "unknown"}
-                )
+            guest = guest_in_session(session_id=session.pk, guest_id=data["guest"])
         result = services.question_submit(
             session=session,
             text=data["text"],
@@ -183,38 +180,58 @@ _VOTE_ERRORS = {
 }
 
 
-# The URL is served by ``public_vote_view`` below, which writes the vote with the next batch. This
-# view documents the endpoint in the schema and answers the other methods (OPTIONS; 405 for the
-# rest); its POST and DELETE hand the request to ``public_vote_view`` too, so there is one way to
-# vote whichever view is reached.
+# The vote's methods: their handlers are coroutines, awaited on the event loop by the view that
+# PublicVoteApi.as_view returns. Every other method goes through DRF's synchronous dispatch.
+_AWAITED_METHODS = frozenset({"post", "delete"})
+
+
 class PublicVoteApi(APIView):
     """Vote for an approved question (POST) or take the vote back (DELETE)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []  # public_vote_view applies VOTE_THROTTLES
+    throttle_classes: list = []  # _vote applies VOTE_THROTTLES
+    # POST and DELETE are coroutines, which DRF's dispatch cannot await: ``as_view`` awaits them
+    # itself and leaves the rest (OPTIONS, 405) to DRF, so the view Django calls is async.
+    view_is_async = False
 
     @extend_schema(
         request=None, responses={200: VoteOutput, **_VOTE_ERRORS}, parameters=[VOTER_HEADER]
     )
-    def post(self, request: Request, slug: str, pk: int) -> HttpResponse:
-        return async_to_sync(public_vote_view)(request._request, slug=slug, pk=pk)
+    async def post(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        return await _vote(request, slug, pk, add=True)
 
     @extend_schema(
         request=None, responses={200: VoteOutput, **_VOTE_ERRORS}, parameters=[VOTER_HEADER]
     )
-    def delete(self, request: Request, slug: str, pk: int) -> HttpResponse:
-        return async_to_sync(public_vote_view)(request._request, slug=slug, pk=pk)
+    async def delete(self, request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        return await _vote(request, slug, pk, add=False)
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        """An async view: POST and DELETE await their handler above, the other methods get
+        DRF's answer (OPTIONS, or 405 in the API's error shape)."""
+        drf_view = sync_to_async(super().as_view(**initkwargs))
+
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            method = (request.method or "").lower()
+            if method in _AWAITED_METHODS:
+                handler = getattr(cls(**initkwargs), method)
+                return await handler(request, *args, **kwargs)
+            return await drf_view(request, *args, **kwargs)
+
+        # As DRF's as_view: the schema generator reads the class, and so its handlers, from here.
+        view.cls = cls  # type: ignore[attr-defined]
+        view.initkwargs = initkwargs  # type: ignore[attr-defined]
+        view.csrf_exempt = True  # type: ignore[attr-defined]
+        return view
 
 
 # --- the vote endpoint's fast path ------------------------------------------------------------
 #
-# POST and DELETE are served by an async view, so that requests wait for their batch on the event
-# loop (group commit, questions/vote_writer.py) instead of holding the process's one thread for
-# synchronous views. Everything else (OPTIONS, other methods) and the schema stay with the DRF
-# view above: the same errors in the same shape.
-
-_drf_vote_view = PublicVoteApi.as_view()
+# POST and DELETE are async handlers, so that requests wait for their batch on the event loop
+# (group commit, questions/vote_writer.py) instead of holding the process's one thread for
+# synchronous views. The other methods get DRF's answers: the same errors in the same shape.
 
 
 def _error_response(exc: Exception, request: Request) -> HttpResponse:
@@ -228,9 +245,7 @@ def _error_response(exc: Exception, request: Request) -> HttpResponse:
     return out
 
 
-async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    if request.method not in ("POST", "DELETE"):
-        return await sync_to_async(_drf_vote_view)(request, slug=slug, pk=pk)
+async def _vote(request: HttpRequest, slug: str, pk: int, *, add: bool) -> HttpResponse:
     api_request = Request(request)
     try:
         voter = voter_for_request(api_request).voter
@@ -239,9 +254,7 @@ async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResp
             if not throttle.allow_request(api_request, None):
                 raise Throttled(throttle.wait())
         # An id beyond the database's integers is refused there, before it joins a batch.
-        result = await vote_writer.submit(
-            VoteRequest(slug, pk, voter, add=request.method == "POST")
-        )
+        result = await vote_writer.submit(VoteRequest(slug, pk, voter, add=add))
     except (DomainError, APIException) as exc:
         # remember_voter only sets a cookie: any HttpResponse works.
         return remember_voter(api_request, _error_response(exc, api_request))  # type: ignore[arg-type]
@@ -249,7 +262,5 @@ async def public_vote_view(request: HttpRequest, slug: str, pk: int) -> HttpResp
     return remember_voter(api_request, JsonResponse(body))  # type: ignore[arg-type]
 
 
-# The schema generator documents the DRF view through these attributes.
-public_vote_view.cls = PublicVoteApi  # type: ignore[attr-defined]
-public_vote_view.initkwargs = {}  # type: ignore[attr-defined]
-public_vote_view.csrf_exempt = True  # type: ignore[attr-defined]
+# The routed view (socialroom/urls.py).
+public_vote_view = PublicVoteApi.as_view()

@@ -15,7 +15,7 @@ a key that does not depend on the time,
 
 (the logarithm of the score, shifted by the same amount for every question). That is what lets
 the console keep its queue in order incrementally: a vote moves one card to its new place by
-binary search, instead of re-sorting the whole queue (``static/studio/ranking.js``, which
+binary search, instead of re-sorting the whole queue (``static/live/ranking.js``, which
 implements the same rules; keep the two in step).
 """
 

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from questions.models import (
     PUBLIC_STATUSES,
     Ban,
+    IngestFeed,
     ModerationLogEntry,
     Question,
+    QuestionStatus,
     Vote,
 )
+from questions.ranking import Rankable, Weights, rank
 from studio.errors import NotFound
-from studio.models import LiveSession
+from studio.models import LiveSession, SessionStatus
 from studio.roles import User
 
 
 def questions_for_session(session: LiveSession) -> QuerySet[Question]:
     return Question.objects.filter(session=session).select_related("author", "target_guest")
+
+
+def question_not_in_session() -> NotFound:
+    """The refusal for a question id that names no question of the session."""
+    return NotFound("That question is not in this session.")
+
+
+def question_in_session(*, session_id: int, question_id: int) -> Question:
+    """The session's question with this id, its session loaded; NotFound if not the session's."""
+    question = (
+        Question.objects.select_related("session")
+        .filter(session_id=session_id, pk=question_id)
+        .first()
+    )
+    if question is None:
+        raise question_not_in_session()
+    return question
 
 
 def question_for_user(user: User, pk: int | str) -> Question:
@@ -69,3 +92,64 @@ def bans_for_user(user: User) -> QuerySet[Ban]:
     return Ban.objects.filter(station__memberships__user=user).select_related(  # type: ignore[misc]
         "author", "station", "created_by"
     )
+
+
+def ban_for_user(user: User, pk: int) -> Ban:
+    """The ban if it is on the list of one of the user's stations; NotFound otherwise."""
+    ban = bans_for_user(user).filter(pk=pk).first()
+    if ban is None:
+        raise NotFound("No such ban.")
+    return ban
+
+
+def on_air_question(session: LiveSession) -> Question | None:
+    """The session's question on air, with its author and guest; None when nothing is on air."""
+    return questions_for_session(session).filter(status=QuestionStatus.ON_AIR).first()
+
+
+def ranking_weights(session: LiveSession) -> Weights:
+    return Weights(prior=session.rank_prior, half_life_minutes=session.rank_half_life_minutes)
+
+
+def ranked_queue(
+    session: LiveSession, *, guest: int | None = None, limit: int | None = None
+) -> list[Question]:
+    """Approved questions in the host's order (see questions/ranking.py)."""
+    qs = Question.objects.filter(session=session, status=QuestionStatus.APPROVED).select_related(
+        "target_guest"
+    )
+    if guest is not None:
+        qs = qs.filter(target_guest_id=guest)
+    questions = {q.pk: q for q in qs}
+    order = rank(
+        [
+            Rankable(q.pk, q.vote_count, q.approved_at, q.starred, q.hold_position)
+            for q in questions.values()
+        ],
+        timezone.now(),
+        ranking_weights(session),
+    )
+    ranked = [questions[pk] for pk in order]
+    return ranked[:limit] if limit is not None else ranked
+
+
+def feed_for_token(*, token: str, kind: str) -> IngestFeed | None:
+    """The enabled feed of this kind with this token, its session loaded; None if there is none."""
+    return (
+        IngestFeed.objects.select_related("session")
+        .filter(token=token, kind=kind, enabled=True)
+        .first()
+    )
+
+
+def live_feeds(*, kinds: Collection[str], session_slug: str | None = None) -> list[IngestFeed]:
+    """The enabled feeds of these kinds in live sessions (in this session only, when given).
+
+    Evaluated, each with its session loaded: reading them makes no further query.
+    """
+    feeds = IngestFeed.objects.select_related("session").filter(
+        enabled=True, kind__in=kinds, session__status=SessionStatus.LIVE
+    )
+    if session_slug:
+        feeds = feeds.filter(session__slug=session_slug)
+    return list(feeds)

@@ -1,4 +1,5 @@
-"""Group commit for votes arriving on a server process's event loop (sockets and HTTP).
+"""Writing the votes that arrive on a server process's event loop (sockets and HTTP), batched by
+the loop's ``VoteWriter`` (questions/vote_stream.py).
 
 Callers ``await submit(request)``. Requests gather while the previous batch is being written
 (and for at most ``VOTE_BATCH_WINDOW_SECONDS`` when the writer is idle), then go to the
@@ -21,16 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch, vote_refusal
+from questions.vote_stream import writer_for_loop
 from studio.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,6 @@ def write_batch(
     return outcome  # type: ignore[return-value]
 
 
-@dataclass
-class _Pending:
-    request: VoteRequest
-    future: asyncio.Future[VoteResult]
-
-
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -135,71 +129,12 @@ def _write_in_callers_thread(requests: list[VoteRequest]) -> list[Outcome]:
             connection.close()
 
 
-class VoteWriter:
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queue: list[_Pending] = []
-        self.draining = False
-
-    async def submit(self, request: VoteRequest) -> VoteResult:
-        future: asyncio.Future[VoteResult] = self.loop.create_future()
-        self.queue.append(_Pending(request, future))
-        if not self.draining:
-            self.draining = True
-            self.loop.create_task(self._drain())
-        return await future
-
-    def _take_batch(self) -> list[_Pending]:
-        """The oldest requests, at most one per voter and question, in arrival order."""
-        batch: list[_Pending] = []
-        later: list[_Pending] = []
-        keys: set[tuple[int, str]] = set()
-        limit = settings.VOTE_BATCH_MAX
-        for pending in self.queue:
-            if len(batch) < limit and pending.request.key not in keys:
-                keys.add(pending.request.key)
-                batch.append(pending)
-            else:
-                later.append(pending)
-        self.queue = later
-        return batch
-
-    async def _drain(self) -> None:
-        try:
-            window = settings.VOTE_BATCH_WINDOW_SECONDS
-            if window > 0:
-                await asyncio.sleep(window)
-            while self.queue:
-                batch = self._take_batch()
-                await self._write(batch)
-        finally:
-            self.draining = False
-
-    async def _write(self, batch: list[_Pending]) -> None:
-        requests = [p.request for p in batch]
-        try:
-            if settings.VOTE_WRITER_THREAD:
-                results = await self.loop.run_in_executor(_thread(), _write_in_own_thread, requests)
-            else:
-                results = await sync_to_async(_write_in_callers_thread)(requests)
-        except Exception:
-            logger.exception("could not write a batch of %d votes", len(batch))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(_unavailable())
-            return
-        for pending, result in zip(batch, results, strict=True):
-            if pending.future.done():
-                continue  # the caller went away; the vote is saved all the same
-            if isinstance(result, DomainError):
-                pending.future.set_exception(result)
-            else:
-                pending.future.set_result(result)
-
-
-_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, VoteWriter] = (
-    weakref.WeakKeyDictionary()
-)
+async def _write(requests: list[VoteRequest]) -> list[Outcome]:
+    if settings.VOTE_WRITER_THREAD:
+        return await asyncio.get_running_loop().run_in_executor(
+            _thread(), _write_in_own_thread, requests
+        )
+    return await sync_to_async(_write_in_callers_thread)(requests)
 
 
 async def submit(request: VoteRequest) -> VoteResult:
@@ -210,8 +145,5 @@ async def submit(request: VoteRequest) -> VoteResult:
     refusal = vote_refusal(request)
     if refusal is not None:
         raise refusal
-    loop = asyncio.get_running_loop()
-    writer = _writers.get(loop)
-    if writer is None:
-        writer = _writers[loop] = VoteWriter(loop)
-    return await writer.submit(request)
+    result: VoteResult = await writer_for_loop(_write, _unavailable).submit(request)
+    return result

@@ -13,8 +13,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from questions.vote_stream import BindEventLoop  # noqa: E402
 from socialroom.routing import websocket_urlpatterns  # noqa: E402
-from studio.events import BindEventLoop  # noqa: E402
 
 # Origin checks are per route (socialroom/routing.py): the console needs one, the overlay and
 # audience sockets serve graphics software and other native clients too.

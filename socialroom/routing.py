@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from studio.consumers import AudienceConsumer, ConsoleConsumer, OverlayConsumer
-from studio.origins import ExactOriginValidator
+from live.consumers import AudienceConsumer, ConsoleConsumer, OverlayConsumer
+from live.origins import ExactOriginValidator
 
 websocket_urlpatterns = [
     # The console authenticates with the login cookie, so a page from any other origin (another

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "channels",
     "studio",
     "questions",
+    "live",
 ]
 
 MIDDLEWARE = [

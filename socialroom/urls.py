@@ -2,24 +2,24 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from live import apis as st
+from live import audience_page as audience_pages
+from live import feeds
+from live import pages as studio_pages
 from questions import apis as q
-from questions import pages as audience_pages
 from questions import public_apis as pub
 from questions.ingest import views as ingest_views
 from socialroom.views import api_not_found
-from studio import apis as st
-from studio import feeds
-from studio import pages as studio_pages
 
 admin.site.site_header = "Social Room studio"
 admin.site.site_title = "Social Room studio"
 admin.site.index_title = "Stations, sessions and questions"
 
-api = [
+api: list[URLPattern | URLResolver] = [
     path("stations/", st.StationListApi.as_view(), name="station-list"),
     path("sessions/", st.SessionListApi.as_view(), name="session-list"),
     path("sessions/<int:pk>/", st.SessionDetailApi.as_view(), name="session-detail"),
@@ -71,12 +71,12 @@ api = [
     re_path(r"^.*$", api_not_found),
 ]
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="studio/login.html", redirect_authenticated_user=True
+            template_name="live/login.html", redirect_authenticated_user=True
         ),
         name="login",
     ),

@@ -27,18 +27,15 @@ session or question row but inserts rows that refer to them after it took the st
 never waits for a take, an approval or a vote batch holding those rows while they wait for the
 stream heads it holds. Only deleting a session or changing its slug or overlay key locks its
 row FOR UPDATE. A deadlock or serialization failure that can still happen is run again by the
-service (``questions.services.common.retry_on_deadlock``).
+service (``studio.transactions.retry_on_deadlock``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -277,90 +274,3 @@ def replay(session_id: int, stream: str, after: int, limit: int) -> list[dict[st
     if len(rows) != head - after or (rows and rows[0]["seq"] != after + 1):
         return None
     return cast("list[dict[str, Any]]", rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# Coalescing: vote-driven updates go out a few times a second per session, not once per vote.
-
-
-class Coalescer:
-    """Collects ids per session and calls ``flush(session_id, ids)`` at most every ``delay``.
-
-    Inside a server process, the flush is scheduled on the process's event loop (the one serving
-    sockets). Elsewhere (a management command, a worker, a synchronous test), there is no loop to
-    wait on, so it flushes at once.
-    """
-
-    def __init__(self, flush: Callable[[int, set[int]], None], delay: float) -> None:
-        self._flush = flush
-        self.delay = delay
-        self._lock = threading.Lock()
-        self._pending: dict[int, set[int]] = {}
-        self._scheduled: set[int] = set()
-
-    def add(self, session_id: int, ids: Iterable[int]) -> None:
-        loop = _loop()
-        with self._lock:
-            self._pending.setdefault(session_id, set()).update(ids)
-            if loop is None:
-                ids_now = self._pending.pop(session_id)
-                self._scheduled.discard(session_id)
-            elif session_id in self._scheduled:
-                return
-            else:
-                self._scheduled.add(session_id)
-                ids_now = None
-        if loop is None:
-            # Popped above when there is no loop: never None here.
-            self._run(session_id, cast("set[int]", ids_now))
-            return
-        try:
-            # A fresh context: the caller's (a request's or a consumer's worker thread) carries
-            # asgiref's executor markers, and the flush outlives them.
-            loop.call_soon_threadsafe(self._arm, loop, session_id, context=contextvars.Context())
-        except RuntimeError:  # the loop closed meanwhile
-            with self._lock:
-                self._scheduled.discard(session_id)
-                ids_now = self._pending.pop(session_id, set())
-            self._run(session_id, ids_now)
-
-    def _arm(self, loop: asyncio.AbstractEventLoop, session_id: int) -> None:
-        loop.call_later(self.delay, lambda: loop.create_task(self._flush_async(session_id)))
-
-    async def _flush_async(self, session_id: int) -> None:
-        with self._lock:
-            self._scheduled.discard(session_id)
-            ids = self._pending.pop(session_id, set())
-        await database_sync_to_async(self._run)(session_id, ids)
-
-    def _run(self, session_id: int, ids: set[int]) -> None:
-        if not ids:
-            return
-        try:
-            self._flush(session_id, ids)
-        except Exception:
-            logger.exception("coalesced flush failed for session %s", session_id)
-
-
-_bound_loop: asyncio.AbstractEventLoop | None = None
-
-
-def _loop() -> asyncio.AbstractEventLoop | None:
-    loop = _bound_loop
-    if loop is None or loop.is_closed() or not loop.is_running():
-        return None
-    return loop
-
-
-class BindEventLoop:
-    """ASGI wrapper that remembers the server's event loop, where coalesced flushes run."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        global _bound_loop
-        loop = asyncio.get_running_loop()
-        if _bound_loop is not loop:
-            _bound_loop = loop
-        return await self.app(scope, receive, send)

@@ -6,16 +6,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
-from questions.live import publish_guests, publish_on_air, publish_session
-from questions.services.common import retry_on_deadlock
-from questions.services.onair import end_on_air
-from studio.errors import Conflict, InvalidTransition, ValidationFailed
 from studio import events
+from studio.errors import Conflict, ValidationFailed
 from studio.models import (
-    AsRunOutcome,
     Guest,
     LiveSession,
     ModerationMode,
@@ -23,7 +18,9 @@ from studio.models import (
     Station,
     new_overlay_key,
 )
+from studio.publish import publish_guests, publish_session
 from studio.roles import Capability, User, require
+from studio.transactions import retry_on_deadlock
 
 SESSION_TRANSITIONS: dict[str, set[str]] = {
     SessionStatus.DRAFT: {SessionStatus.LIVE},
@@ -125,7 +122,7 @@ def session_create(
 
 @retry_on_deadlock
 def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveSession:
-    """Change a session's settings (not its status: see ``session_set_status``)."""
+    """Change a session's settings (its status: ``questions.services.session_set_status``)."""
     require(actor, session.station_id, Capability.MANAGE)
     unknown = set(fields) - SESSION_EDITABLE_FIELDS
     if unknown:
@@ -141,38 +138,6 @@ def session_update(*, actor: User, session: LiveSession, **fields: Any) -> LiveS
     _full_clean(session)
     with transaction.atomic():
         session.save(update_fields=[*fields])
-        publish_session(session)
-    return session
-
-
-@retry_on_deadlock
-def session_set_status(*, actor: User, session: LiveSession, status: str) -> LiveSession:
-    """Move a session along draft → live → ended (or reopen an ended one)."""
-    require(actor, session.station_id, Capability.MANAGE)
-    with transaction.atomic():
-        # NO KEY: the lock order of studio/events.py.
-        session = LiveSession.objects.select_for_update(no_key=True).get(pk=session.pk)
-        if status not in SESSION_TRANSITIONS.get(session.status, set()):
-            raise InvalidTransition(
-                f"A {session.status} session cannot become {status}.",
-                details={"from": session.status, "to": status},
-            )
-        now = timezone.now()
-        if status == SessionStatus.ENDED:
-            # Nothing stays on air after the show: the question goes back to the queue.
-            cleared = end_on_air(
-                session=session, actor=actor, outcome=AsRunOutcome.CLEARED, reason="Session ended."
-            )
-            if cleared is not None:
-                publish_on_air(session.pk)
-        session.status = status
-        if status == SessionStatus.LIVE and session.started_at is None:
-            session.started_at = now
-        if status == SessionStatus.ENDED:
-            session.ended_at = now
-        elif status == SessionStatus.LIVE:
-            session.ended_at = None
-        session.save(update_fields=["status", "started_at", "ended_at"])
         publish_session(session)
     return session
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from live.demo import DEMO_QUESTIONS
 from questions.models import Ban, IngestFeed, ModerationLogEntry, Question, Vote
 from socialroom import urls as root_urls
-from studio.demo import DEMO_QUESTIONS
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
 from tests.factories import QuestionFactory, UserFactory
 

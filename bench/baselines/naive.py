@@ -30,8 +30,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from questions.live import public_question, ranked_queue
 from questions.models import Question, QuestionStatus, Vote
+from questions.selectors import ranked_queue
+from questions.shapes import public_question
 from questions.voters import COOKIE, voter_from_token
 from studio.models import LiveSession
 

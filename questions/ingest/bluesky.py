@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 
 from questions.identity import opaque_id
 from questions.ingest.base import IncomingMessage
-from questions.ingest.follow import Backoff, FeedSpec, FollowerBase
+from questions.ingest.follower import Backoff, FeedSpec, FollowerBase
 
 log = logging.getLogger("questions.ingest")
 

@@ -33,7 +33,7 @@ from httpx_sse import aconnect_sse
 
 from questions.identity import opaque_id
 from questions.ingest.base import IncomingMessage
-from questions.ingest.follow import Backoff, FeedSpec, FollowerBase, StreamFailed
+from questions.ingest.follower import Backoff, FeedSpec, FollowerBase, StreamFailed
 
 log = logging.getLogger("questions.ingest")
 

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from questions.ingest import sms as sms_source
 from questions.ingest import webhook as webhook_source
 from questions.models import FeedKind, IngestFeed
+from questions.selectors import feed_for_token
 from questions.tasks import ingest_message
 from studio.api import error_body
 
@@ -31,14 +32,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 def _error(status: int, code: str, message: str, details: Any = None) -> JsonResponse:
     return JsonResponse(error_body(code, message, details), status=status)
-
-
-def _feed(token: str, kind: str) -> IngestFeed | None:
-    return (
-        IngestFeed.objects.select_related("session")
-        .filter(token=token, kind=kind, enabled=True)
-        .first()
-    )
 
 
 def _not_found() -> JsonResponse:
@@ -84,7 +77,7 @@ def sms(request: HttpRequest, token: str) -> HttpResponse:
     """Twilio's inbound message webhook: answers an empty TwiML response."""
     if request.method != "POST":
         return _method_not_allowed()
-    feed = _feed(token, FeedKind.SMS)
+    feed = feed_for_token(token=token, kind=FeedKind.SMS)
     if feed is None:
         return _not_found()
     try:
@@ -122,7 +115,7 @@ def webhook(request: HttpRequest, token: str) -> HttpResponse:
     """The signed JSON webhook: 202 ``{"accepted": true}`` once the message is queued."""
     if request.method != "POST":
         return _method_not_allowed()
-    feed = _feed(token, FeedKind.WEBHOOK)
+    feed = feed_for_token(token=token, kind=FeedKind.WEBHOOK)
     if feed is None:
         return _not_found()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from questions.services.bans import ban_create, ban_delete
+from questions.services.feeds import feed_record_error, feed_record_message, feed_save_checkpoint
 from questions.services.moderation import (
     question_aim,
     question_approve,
@@ -19,6 +20,7 @@ from questions.services.onair import (
     session_clear_on_air,
     session_take_on_air,
 )
+from questions.services.sessions import session_set_status
 from questions.services.submission import AuthorInfo, SubmitResult, question_submit
 from questions.services.votes import vote_cast, vote_withdraw
 
@@ -27,6 +29,9 @@ __all__ = [
     "SubmitResult",
     "ban_create",
     "ban_delete",
+    "feed_record_error",
+    "feed_record_message",
+    "feed_save_checkpoint",
     "question_aim",
     "question_approve",
     "question_archive",
@@ -39,6 +44,7 @@ __all__ = [
     "question_star",
     "question_submit",
     "session_clear_on_air",
+    "session_set_status",
     "session_take_on_air",
     "vote_cast",
     "vote_withdraw",

@@ -15,12 +15,13 @@ from questions.services.common import (
     lock_question,
     question_change,
     question_transition,
-    retry_on_deadlock,
 )
 from questions.transitions import TRANSITIONS, TransitionAction
 from studio.errors import ValidationFailed
 from studio.models import Guest
 from studio.roles import Capability, User, require, require_any
+from studio.selectors import guest_not_in_session
+from studio.transactions import retry_on_deadlock
 
 S = QuestionStatus
 
@@ -143,7 +144,7 @@ def question_aim(*, actor: User, question: Question, guest: Guest | None) -> Que
     """Aim the question at one guest of its session, or at nobody (``guest=None``)."""
     require(actor, question.session.station_id, Capability.MODERATE)
     if guest is not None and guest.session_id != question.session_id:
-        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
+        raise guest_not_in_session()
     with transaction.atomic():
         question = lock_question(question)
         if question.target_guest_id == (guest.pk if guest else None):

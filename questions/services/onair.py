@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from questions.live import publish_on_air
 from questions.models import Question, QuestionStatus
+from questions.publish import publish_on_air
+from questions.selectors import question_not_in_session
 from questions.services.common import (
     check_action,
     lock_question,
     lock_questions,
     question_transition,
-    retry_on_deadlock,
 )
-from studio.errors import Conflict, NotFound
+from studio.errors import Conflict
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
+from studio.transactions import retry_on_deadlock
 
 S = QuestionStatus
 
@@ -67,7 +68,7 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
     """
     require(actor, session.station_id, Capability.ON_AIR)
     if question.session_id != session.pk:
-        raise NotFound("That question is not in this session.")
+        raise question_not_in_session()
     with transaction.atomic():
         session = _lock_session(session)
         if session.status != SessionStatus.LIVE:
@@ -79,7 +80,7 @@ def session_take_on_air(*, actor: User, session: LiveSession, question: Question
         )
         locked = lock_questions({question.pk, *on_air})
         if question.pk not in locked:
-            raise NotFound("That question is not in this session.")
+            raise question_not_in_session()
         question = locked[question.pk]
         if question.status == S.ON_AIR:
             return question

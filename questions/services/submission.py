@@ -20,7 +20,6 @@ from questions.automod import (
     find_duplicate,
     raw_length_cap,
 )
-from questions.live import publish_question
 from questions.models import (
     Author,
     Ban,
@@ -29,10 +28,13 @@ from questions.models import (
     QuestionStatus,
     validate_source,
 )
-from questions.services.common import log, retry_on_deadlock
+from questions.publish import publish_question
+from questions.services.common import log
 from studio.errors import Conflict, ValidationFailed
 from studio.models import FlaggedPolicy, Guest, LiveSession, ModerationMode, SessionStatus
 from studio.roles import Capability, User, require
+from studio.selectors import guest_in_session, guest_not_in_session
+from studio.transactions import retry_on_deadlock
 
 # Sources that only crew may use; the audience-facing sources need an open session.
 CREW_SOURCES = {"manual", "import"}
@@ -156,9 +158,12 @@ def question_submit(
     if len(text) > session.max_question_length:
         raise _too_long(len(text), session.max_question_length)
     if target_guest is not None and target_guest.session_id != session.pk:
-        raise ValidationFailed("That guest is not in this session.", details={"guest": "unknown"})
+        raise guest_not_in_session()
     if target_guest is None and analysis.guest_id is not None:
-        target_guest = Guest.objects.filter(pk=analysis.guest_id, session=session).first()
+        try:
+            target_guest = guest_in_session(session_id=session.pk, guest_id=analysis.guest_id)
+        except ValidationFailed:
+            target_guest = None  # no longer a guest of the session: aimed at nobody
     external_id = external_id.strip()[:255]
 
     if (

@@ -26,8 +26,8 @@ from typing import Any, cast
 from django.db import connection, transaction
 from django.utils import timezone
 
-from questions.live import votes_changed
 from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
+from questions.vote_stream import votes_changed
 from studio.api import MAX_ID
 from studio.errors import Conflict, DomainError, NotFound, ValidationFailed
 from studio.models import LiveSession, SessionStatus

@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from live.commands import COMMANDS
 from questions.actions import ACTIONS, BY_NAME, CrewAction
 from questions.models import Question
 from questions.services import session_take_on_air
-from studio.commands import COMMANDS
 from studio.models import Guest
 from tests.factories import QuestionFactory
 from tests.realtime import conftest as realtime

@@ -9,8 +9,9 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from django.test import Client
 
-from questions import pages, public_apis
-from studio import feeds
+from live import audience_page as pages
+from live import feeds
+from questions import public_apis
 
 MIDDLEWARE = "socialroom.middleware.DatabaseUnavailableMiddleware"
 

@@ -17,8 +17,8 @@ from questions.identity import voter_id
 from questions.models import Question, Vote
 from questions.services import votes as vote_service
 from questions.services.votes import VoteRequest, VoteResult, vote_batch
-from studio.api import MAX_ID
 from socialroom.asgi import application
+from studio.api import MAX_ID
 from studio.errors import DomainError
 from tests.factories import QuestionFactory
 from tests.helpers import assert_error

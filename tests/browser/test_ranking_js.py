@@ -10,7 +10,7 @@ from questions.ranking import Rankable, Weights, rank
 
 RANK_IN_BROWSER = """
 async ([questions, now, weights]) => {
-  const { rank } = await import("/static/studio/ranking.js");
+  const { rank } = await import("/static/live/ranking.js");
   return rank(questions, now, weights);
 }
 """
@@ -56,7 +56,7 @@ def test_the_console_and_the_server_put_the_queue_in_the_same_order(new_page):
 
 UPDATE_IN_BROWSER = """
 async ([questions, steps, now, weights]) => {
-  const { RankedQueue } = await import("/static/studio/ranking.js");
+  const { RankedQueue } = await import("/static/live/ranking.js");
   const queue = new RankedQueue(weights, now);
   for (const q of questions) queue.update(q);
   const orders = [];

@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connections
 
-from questions.ingest.follow import Backoff, FeedSpec
+from questions.ingest.follower import Backoff, FeedSpec
 from questions.models import IngestFeed, Question
 from tests.ingest.fakes import FakeJetstream, FakeMastodon
 

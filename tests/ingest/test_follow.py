@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from questions.ingest.bluesky import BlueskyFollower
-from questions.ingest.follow import Backoff, FeedSpec, Runner, serve
+from questions.ingest.follow import Runner, serve
+from questions.ingest.follower import Backoff, FeedSpec
 from questions.ingest.mastodon import MastodonFollower
 from questions.models import IngestFeed, Question
 from tests.factories import LiveSessionFactory

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from questions.live import ranked_queue
 from questions.models import ModerationLogEntry
+from questions.selectors import ranked_queue
 from questions.services import question_hold, question_mark_answered, question_requeue
 from studio.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from tests.factories import QuestionFactory

@@ -13,7 +13,7 @@ from functools import partial
 import pytest
 from django.db import connection
 
-from questions import live
+from questions import vote_stream
 from questions.identity import voter_id
 from questions.models import Question
 from questions.services import (
@@ -210,7 +210,7 @@ def test_the_first_events_of_a_new_session_written_at_once_never_deadlock(
         jobs: list[Callable[[], object]] = [
             *(partial(question_approve, actor=moderator_a, question=q) for q in pending),
             partial(session_take_on_air, actor=host_a, session=session, question=approved),
-            partial(live._flush_votes, session.pk, {approved.pk}, public=True),
+            partial(vote_stream._flush_votes, session.pk, {approved.pk}, public=True),
         ]
 
         assert run_at_once(jobs, backends) == []

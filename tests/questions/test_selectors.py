@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from questions import selectors
 from questions.identity import voter_id
-from questions.models import Vote
+from questions.models import FeedKind, IngestFeed, Vote
+from studio.errors import NotFound
 from tests.factories import GuestFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,64 @@ def test_the_audience_list_ranks_by_votes_then_age(session_a):
     type(top).objects.filter(pk=top.pk).update(vote_count=5)
     ordered = list(selectors.public_questions(session_a).values_list("pk", flat=True))
     assert ordered == [top.pk, old.pk, new.pk]
+
+
+# A question named by id within a session ----------------------------------------------------------
+
+
+def test_question_in_session_finds_it_with_its_session_in_one_query(
+    session_a, pending_question, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        found = selectors.question_in_session(
+            session_id=session_a.pk, question_id=pending_question.pk
+        )
+        assert found.session == session_a  # loaded with it: no further query
+
+    assert found == pending_question
+
+
+def test_question_in_session_refuses_a_question_of_another_session(
+    session_a, session_b, django_assert_num_queries
+):
+    other = QuestionFactory(session=session_b, status="approved")
+
+    with django_assert_num_queries(1), pytest.raises(NotFound) as exc:
+        selectors.question_in_session(session_id=session_a.pk, question_id=other.pk)
+
+    assert exc.value.code == "not_found"
+    assert exc.value.message == "That question is not in this session."
+
+
+@pytest.mark.parametrize("question_id", [987_654, 2**63 - 1])
+def test_question_in_session_refuses_an_id_no_question_has(session_a, question_id):
+    with pytest.raises(NotFound):
+        selectors.question_in_session(session_id=session_a.pk, question_id=question_id)
+
+
+# The feed an inbound webhook names by its token ---------------------------------------------------
+
+
+def test_feed_for_token_finds_the_enabled_feed_with_its_session_in_one_query(
+    session_a, django_assert_num_queries
+):
+    feed = IngestFeed.objects.create(session=session_a, kind=FeedKind.SMS)
+
+    with django_assert_num_queries(1):
+        found = selectors.feed_for_token(token=feed.token, kind=FeedKind.SMS)
+        assert found is not None
+        assert found.session == session_a  # loaded with it: no further query
+
+    assert found == feed
+
+
+def test_feed_for_token_is_none_for_another_kind_a_disabled_feed_or_an_unknown_token(
+    session_a, django_assert_num_queries
+):
+    feed = IngestFeed.objects.create(session=session_a, kind=FeedKind.SMS)
+    disabled = IngestFeed.objects.create(session=session_a, kind=FeedKind.SMS, enabled=False)
+
+    with django_assert_num_queries(1):
+        assert selectors.feed_for_token(token=feed.token, kind=FeedKind.WEBHOOK) is None
+    assert selectors.feed_for_token(token=disabled.token, kind=FeedKind.SMS) is None
+    assert selectors.feed_for_token(token="no-such-token", kind=FeedKind.SMS) is None

@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connections
 
-from questions import live
+from questions import vote_stream
 from studio import events
 from tests.realtime.sockets import Socket, login_cookie
 
@@ -95,7 +95,7 @@ def _fresh_coalescer():
     # A test that ends before a coalesced flush leaves its session "scheduled", and session ids
     # are reused once the tables are emptied: the next test must not inherit that.
     yield
-    for coalescer in (live.votes_coalescer, live.public_votes_coalescer):
+    for coalescer in (vote_stream.votes_coalescer, vote_stream.public_votes_coalescer):
         with coalescer._lock:
             coalescer._pending.clear()
             coalescer._scheduled.clear()

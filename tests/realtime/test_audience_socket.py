@@ -8,18 +8,19 @@ import pytest
 from channels.testing import HttpCommunicator
 from django.utils import timezone
 
-from questions import live
+from questions import vote_stream
 from questions.identity import voter_id
 from questions.models import Question
 from questions.services import (
     question_approve,
     question_reject,
     question_star,
+    session_set_status,
     session_take_on_air,
     vote_cast,
 )
 from socialroom.asgi import application
-from studio.services import guest_create, session_set_status
+from studio.services import guest_create
 from tests.factories import LiveSessionFactory, QuestionFactory
 from tests.realtime.sockets import run, types
 
@@ -164,7 +165,7 @@ async def test_votes_reach_the_audience_without_questions_it_cannot_see(
     audience, moderator_a, session_a, monkeypatch
 ):
     kept, removed = [await run(make)(session_a, "approved", f"Q{n}?") for n in (1, 2)]
-    monkeypatch.setattr(live.public_votes_coalescer, "delay", 1.0)
+    monkeypatch.setattr(vote_stream.public_votes_coalescer, "delay", 1.0)
     socket = await audience("live-a")  # the server's event loop is now bound
     await socket.snapshot()
 

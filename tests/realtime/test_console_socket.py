@@ -10,12 +10,11 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from live.consumers import HEAD_FROM_DATABASE_EVERY
 from questions.models import Question
-from questions.services import question_approve, session_take_on_air
+from questions.services import question_approve, session_set_status, session_take_on_air
 from studio import events
-from studio.consumers import HEAD_FROM_DATABASE_EVERY
 from studio.models import Guest, LiveSession, Membership
-from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory
 from tests.realtime.conftest import SITE_HOST
 from tests.realtime.sockets import login_cookie, run, types

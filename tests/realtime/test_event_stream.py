@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from questions import live
+from questions import vote_stream
 from questions.identity import voter_id
 from questions.models import Question
 from questions.services import (
@@ -27,19 +27,19 @@ from questions.services import (
     question_star,
     question_submit,
     session_clear_on_air,
+    session_set_status,
     session_take_on_air,
     vote_cast,
     vote_withdraw,
 )
-from studio.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio import events
+from studio.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio.models import EventLogEntry, EventStream, Guest
 from studio.services import (
     guest_create,
     guest_delete,
     guest_update,
     session_rotate_overlay_key,
-    session_set_status,
     session_update,
 )
 from tests.factories import LiveSessionFactory, QuestionFactory
@@ -484,8 +484,8 @@ def test_a_vote_count_of_a_question_no_longer_public_goes_to_the_crew_only(
     sent.clear()
 
     # A coalesced flush that covers a question rejected since its vote.
-    live._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=False)
-    live._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=True)
+    vote_stream._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=False)
+    vote_stream._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=True)
 
     assert on(sent, "crew")[0][2] == {"counts": {str(approved_question.pk): 1, str(other.pk): 1}}
     assert on(sent, "public")[0][2] == {"counts": {str(other.pk): 1}}
@@ -498,8 +498,8 @@ def test_a_vote_count_of_hidden_questions_only_is_not_sent_to_the_audience(
     question_reject(actor=moderator_a, question=approved_question)
     sent.clear()
 
-    live._flush_votes(approved_question.session_id, {approved_question.pk}, public=False)
-    live._flush_votes(approved_question.session_id, {approved_question.pk}, public=True)
+    vote_stream._flush_votes(approved_question.session_id, {approved_question.pk}, public=False)
+    vote_stream._flush_votes(approved_question.session_id, {approved_question.pk}, public=True)
 
     assert kinds(sent, "crew") == ["votes"]
     assert on(sent, "public") == []
@@ -522,7 +522,7 @@ async def test_votes_within_the_coalescing_window_make_one_event_with_absolute_c
 ):
     other = await run(approved)(approved_question.session)
     # The window is long enough for every vote below to land in it, even on a slow machine.
-    monkeypatch.setattr(live.votes_coalescer, "delay", 1.0)
+    monkeypatch.setattr(vote_stream.votes_coalescer, "delay", 1.0)
     socket = await console(producer_a)  # the server's event loop is now bound
     head = (await socket.snapshot())["seq"]
 

@@ -11,9 +11,10 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from questions import live, services
+from live import consumers, snapshots
+from questions import services
 from questions.models import ModerationLogEntry, Question
-from studio import consumers, events
+from studio import events
 from studio.models import AsRunEntry
 from tests.factories import QuestionFactory
 from tests.realtime.sockets import run
@@ -119,7 +120,7 @@ async def test_a_hello_while_the_database_is_unreachable_gets_unavailable_then_a
     console, producer_a, session_a, monkeypatch
 ):
     socket = await console(producer_a)
-    fail_first(monkeypatch, live, "console_snapshot", database_down())
+    fail_first(monkeypatch, snapshots, "console_snapshot", database_down())
 
     await socket.send({"type": "hello", "id": "h1", "data": {"seq": None}})
     error = await socket.error()

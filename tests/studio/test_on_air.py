@@ -10,11 +10,11 @@ from questions.models import ModerationLogEntry, Question
 from questions.services import (
     question_mark_answered,
     session_clear_on_air,
+    session_set_status,
     session_take_on_air,
 )
 from studio.errors import Conflict, NotFound
 from studio.models import AsRunEntry
-from studio.services import session_set_status
 from tests.factories import LiveSessionFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db

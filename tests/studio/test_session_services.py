@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from questions.services import session_set_status
 from studio.errors import Conflict, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from studio.models import Guest, LiveSession
 from studio.services import (
@@ -12,7 +13,6 @@ from studio.services import (
     guest_update,
     session_create,
     session_rotate_overlay_key,
-    session_set_status,
     session_update,
 )
 from tests.factories import GuestFactory, LiveSessionFactory, QuestionFactory

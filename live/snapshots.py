@@ -1,0 +1,73 @@
+"""The snapshots a (re)connecting client starts from: the console's, the audience's and the
+overlay's. Each reads its stream's ``seq`` first, so the state is at least that new."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from questions.models import PUBLIC_STATUSES, Question, QuestionStatus, Vote
+from questions.shapes import crew_question, on_air_shape, public_question
+from studio import events
+from studio.models import LiveSession
+from studio.publish import session_guests, session_shape
+
+S = QuestionStatus
+
+# Statuses the console keeps: everything but archived questions.
+CONSOLE_STATUSES = (S.PENDING, S.APPROVED, S.ON_AIR, S.ANSWERED, S.REJECTED)
+
+
+def console_snapshot(session: LiveSession) -> dict[str, Any]:
+    """Everything the console shows. ``seq`` is read first, so the state is at least that new."""
+    seq = events.stream_head(session.pk, events.CREW)
+    session.refresh_from_db()
+    questions = list(
+        Question.objects.filter(session=session, status__in=CONSOLE_STATUSES)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    return {
+        "seq": seq,
+        "data": {
+            "session": session_shape(session, crew=True),
+            "guests": session_guests(session.pk),
+            "questions": [crew_question(q) for q in questions],
+            "on_air": on_air_shape(session.pk),
+            "server_time": timezone.now().isoformat(),
+        },
+    }
+
+
+def audience_snapshot(session: LiveSession, voter: str | None) -> dict[str, Any]:
+    seq = events.stream_head(session.pk, events.PUBLIC)
+    session.refresh_from_db()
+    questions = list(
+        Question.objects.filter(session=session, status__in=PUBLIC_STATUSES).order_by(
+            "created_at", "id"
+        )
+    )
+    voted: list[int] = []
+    if voter:
+        voted = list(
+            Vote.objects.filter(question__session=session, voter=voter).values_list(
+                "question_id", flat=True
+            )
+        )
+    return {
+        "seq": seq,
+        "data": {
+            "session": session_shape(session, crew=False),
+            "guests": session_guests(session.pk),
+            "questions": [public_question(q) for q in questions],
+            "on_air": on_air_shape(session.pk),
+            "voted": voted,
+            "server_time": timezone.now().isoformat(),
+        },
+    }
+
+
+def overlay_snapshot(session: LiveSession) -> dict[str, Any]:
+    seq = events.stream_head(session.pk, events.OVERLAY)
+    return {"seq": seq, "data": {"on_air": on_air_shape(session.pk)}}

@@ -1,0 +1,28 @@
+"""The events question services publish, inside their transaction, after their row locks (the
+lock order of studio/events.py); the event stream sends them after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from questions.models import PUBLIC_STATUSES, Question
+from questions.shapes import crew_question, on_air_shape, public_question
+from studio import events
+
+
+def publish_question(q: Question, *, was_public: bool) -> None:
+    """Announce a question's new state. The audience hears of it only while it is public, and
+    once more when it stops being public (``question: null``: remove it)."""
+    public: dict[str, Any] | None = None
+    if q.status in PUBLIC_STATUSES:
+        public = {"id": q.pk, "question": public_question(q)}
+    elif was_public:
+        public = {"id": q.pk, "question": None}
+    events.emit(
+        q.session_id, "question", crew={"id": q.pk, "question": crew_question(q)}, public=public
+    )
+
+
+def publish_on_air(session_id: int) -> None:
+    shape = on_air_shape(session_id)
+    events.emit(session_id, "on_air", crew=shape, public=shape, overlay=shape)

@@ -1,0 +1,84 @@
+"""What the live sockets carry about questions and what is on air.
+
+The shapes are documented for vendors in docs/realtime.md; change both together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from questions.models import Question, QuestionStatus
+from studio.models import AsRunEntry
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def crew_question(q: Question) -> dict[str, Any]:
+    author = q.author
+    return {
+        "id": q.pk,
+        "text": q.text,
+        "author_name": q.author_name,
+        "author": (
+            {"platform": author.platform, "handle": author.handle, "name": author.display_name}
+            if author is not None
+            else None
+        ),
+        "source": q.source,
+        "status": q.status,
+        "starred": q.starred,
+        "votes": q.vote_count,
+        "guest": q.target_guest_id,
+        "hold_position": q.hold_position,
+        "created_at": _iso(q.created_at),
+        "approved_at": _iso(q.approved_at),
+        "language": q.language,
+        "is_question": q.is_question,
+        "flags": q.flags,
+        "duplicate_of": q.duplicate_of_id,
+    }
+
+
+def public_question(q: Question) -> dict[str, Any]:
+    return {
+        "id": q.pk,
+        "text": q.text,
+        "author_name": q.author_name,
+        "guest": q.target_guest_id,
+        "status": q.status,
+        "votes": q.vote_count,
+        "created_at": _iso(q.created_at),
+        "approved_at": _iso(q.approved_at),
+    }
+
+
+def on_air_shape(session_id: int) -> dict[str, Any]:
+    """What is on air now: the question, its author and its guest, or ``question: null``."""
+    q = (
+        Question.objects.filter(session_id=session_id, status=QuestionStatus.ON_AIR)
+        .select_related("target_guest")
+        .first()
+    )
+    if q is None:
+        return {"question": None, "taken_at": None}
+    entry = (
+        AsRunEntry.objects.filter(session_id=session_id, question=q, ended_at__isnull=True)
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    guest = q.target_guest
+    return {
+        "question": {
+            "id": q.pk,
+            "text": q.text,
+            "author_name": q.author_name,
+            "source": q.source.split(":")[0],
+            "guest": (
+                {"id": guest.pk, "name": guest.name, "title": guest.title} if guest else None
+            ),
+        },
+        "taken_at": _iso(entry),
+    }
