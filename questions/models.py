@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from studio.models import Guest, LiveSession, Station
@@ -73,6 +74,19 @@ class Question(models.Model):
         Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
     )
     author_name = models.CharField(max_length=120, blank=True)
+    air_name = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("The name that airs instead of the author's (e.g. initials); blank: theirs."),
+    )
+    air_text = models.TextField(
+        max_length=QUESTION_TEXT_HARD_LIMIT,
+        blank=True,
+        help_text=_("A shorter on-air wording that airs instead of the text; blank: the text."),
+    )
+    cued_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the question was cued to air next.")
+    )
     source = models.CharField(max_length=40, validators=[validate_source])
     external_id = models.CharField(
         max_length=255,
@@ -128,6 +142,11 @@ class Question(models.Model):
                 fields=["session"],
                 condition=models.Q(status="on_air"),
                 name="one_question_on_air_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(cued_at__isnull=False),
+                name="one_question_cued_per_session",
             ),
         ]
         indexes = [
@@ -278,3 +297,39 @@ class IngestFeed(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.get_kind_display()} for {self.session}"
+
+
+class AirAction(models.TextChoices):
+    CUE = "cue", _("Cued")
+    UNCUE = "uncue", _("Cue removed")
+    TAKE = "take", _("Taken on air")
+    CLEAR = "clear", _("Cleared from air")
+    ANSWER = "answer", _("Marked answered")
+    LOCK = "lock", _("Air locked")
+    UNLOCK = "unlock", _("Air unlocked")
+    REFUSE = "refuse", _("Take refused")
+
+
+class AirLogEntry(models.Model):
+    """The as-run log of the air itself: every cue, take, clear, lock and unlock, who and when,
+    and every take the studio refused, with its reason."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="air_log")
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="air_log"
+    )
+    action = models.CharField(max_length=8, choices=AirAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+        verbose_name_plural = "air log entries"
+
+    def __str__(self) -> str:
+        return f"{self.session} — {self.action} at {self.created_at:%H:%M:%S}"

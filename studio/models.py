@@ -109,6 +109,17 @@ class LiveSession(models.Model):
         default=280, validators=[MinValueValidator(20), MaxValueValidator(2000)]
     )
     overlay_key = models.CharField(max_length=64, default=new_overlay_key, unique=True)
+    air_locked = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The air is locked: nothing is on air and nothing can be taken until unlocked."
+        ),
+    )
+    control_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("The key of control surfaces (a Stream Deck); blank: they are turned off."),
+    )
     rank_prior = models.FloatField(
         default=1.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
