@@ -10,7 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from live.backstage import backstage_messages, backstage_shape
+from questions import selectors as question_selectors
 from questions import services as question_services
+from questions.models import AirLogEntry
 from studio import selectors, services
 from studio.api import MAX_ID
 from studio.api import validated as _valid
@@ -140,6 +143,36 @@ class SessionRotateOverlayKeyApi(APIView):
         return Response(SessionWithKeyOutput(session).data)
 
 
+class ControlKeyOutput(serializers.Serializer):
+    session = serializers.IntegerField()
+    control_key = serializers.CharField(allow_blank=True)
+    control_url = serializers.CharField(allow_null=True)
+
+
+def _control_key(request: Request, session) -> dict:
+    url = (
+        request.build_absolute_uri(f"/api/control/{session.slug}/") if session.control_key else None
+    )
+    return {"session": session.pk, "control_key": session.control_key, "control_url": url}
+
+
+class SessionControlKeyApi(APIView):
+    """The key of control surfaces (a Stream Deck through Companion): issue a new one (POST),
+    which stops the old one at once, or turn control surfaces off (DELETE). Producers."""
+
+    @extend_schema(request=None, responses=ControlKeyOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        session = selectors.session_for_user(request.user, pk)
+        session = question_services.session_rotate_control_key(actor=request.user, session=session)
+        return Response(_control_key(request, session))
+
+    @extend_schema(request=None, responses=ControlKeyOutput)
+    def delete(self, request: Request, pk: int) -> Response:
+        session = selectors.session_for_user(request.user, pk)
+        session = question_services.session_disable_control_key(actor=request.user, session=session)
+        return Response(_control_key(request, session))
+
+
 class GuestInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -199,3 +232,48 @@ class AsRunListApi(ListAPIView):
             return AsRunEntry.objects.none()
         session = selectors.session_for_user(self.request.user, self.kwargs["pk"])
         return selectors.as_run_for_session(session)
+
+
+class AirLogOutput(serializers.ModelSerializer):
+    who = serializers.SerializerMethodField()
+    time = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = AirLogEntry
+        fields = ["id", "action", "question", "who", "reason", "details", "time"]
+
+    def get_who(self, entry: AirLogEntry) -> str | None:
+        """The crew member's username; null for the studio itself or a control surface."""
+        return entry.actor.get_username() if entry.actor is not None else None
+
+
+class AirLogListApi(ListAPIView):
+    """The air log, newest first: every cue, take, clear, answer, lock, unlock and refused take,
+    who did it and when."""
+
+    serializer_class = AirLogOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AirLogEntry.objects.none()
+        session = selectors.session_for_user(self.request.user, self.kwargs["pk"])
+        return question_selectors.air_log_for_session(session)
+
+
+class BackstageMessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    sender = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    read_by = serializers.CharField(allow_null=True)
+
+
+class BackstageMessageListApi(APIView):
+    """The session's backstage messages (producer to host), oldest first, with read receipts."""
+
+    @extend_schema(responses=BackstageMessageOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.session_for_user(request.user, pk)
+        messages = backstage_messages(session_id=session.pk)
+        return Response([backstage_shape(m) for m in messages])

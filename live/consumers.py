@@ -25,7 +25,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from live import snapshots
-from live.commands import COMMANDS, run_command
+from live.commands import SOCKET_COMMANDS, run_command
 from questions import vote_writer
 from questions.services.votes import VoteRequest, question_id_refusal
 from questions.voters import COOKIE as VOTER_COOKIE
@@ -438,12 +438,12 @@ class ConsoleConsumer(StreamConsumer):
         return snapshot
 
     async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
-        if type_ not in COMMANDS:
+        if type_ not in SOCKET_COMMANDS:
             await self.send_error(
                 "unknown_type",
                 f"Unknown message type {type_[:40]!r}.",
                 id=client_id,
-                details={"accepted": ["hello", "resync", *sorted(COMMANDS)]},
+                details={"accepted": ["hello", "resync", *sorted(SOCKET_COMMANDS)]},
             )
             return
         try:

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from questions.models import Question
 from questions.selectors import ranked_queue
-from questions.shapes import on_air_shape
+from questions.shapes import cue_shape, on_air_shape
 from studio.api import error_body
 from studio.errors import ValidationFailed
 from studio.models import LiveSession
@@ -270,6 +270,36 @@ def on_air(request: HttpRequest, session: LiveSession, params: Params) -> HttpRe
             "taken_at": shape["taken_at"],
             "updated_at": updated_at,
         }
+    )
+
+
+# --- preview ----------------------------------------------------------------------------------
+
+PREVIEW_FIELDS = ("id", "text", "author", "guest", "guest_id", "guest_title", "source")
+
+
+@feed
+def preview(request: HttpRequest, session: LiveSession, params: Params) -> HttpResponse:
+    """The question cued to air next, in the on-air feed's formats, or an empty item when none
+    is cued: what a preview (PVW) output shows before the host takes it."""
+    question = _on_air_question(cue_shape(session.pk))
+    updated_at = timezone.now().isoformat()
+    row = {"cued": question is not None, **(question or dict.fromkeys(PREVIEW_FIELDS))}
+    if params.fmt == "xml":
+        if params.style == "caspar":
+            return _caspar_xml(
+                [
+                    ("f0", {"text": row["text"]}),
+                    ("f1", {"text": row["author"]}),
+                    ("f2", {"text": row["guest"]}),
+                    ("f3", {"text": row["guest_title"]}),
+                ]
+            )
+        return _rows_xml("preview", [row], updated_at)
+    if params.flat:
+        return JsonResponse([{k: _text(v) for k, v in row.items()}], safe=False)
+    return JsonResponse(
+        {"cued": question is not None, "question": question, "updated_at": updated_at}
     )
 
 

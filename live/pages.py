@@ -20,10 +20,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 
+from live.models import BACKSTAGE_MESSAGE_MAX_LENGTH
+from questions.automod import field_labels, flag_labels
 from studio import selectors
 from studio.errors import NotFound
 from studio.models import LiveSession, Role
 from studio.roles import ROLE_CAPABILITIES, Capability, station_role
+
+
+def flag_strings() -> dict[str, Any]:
+    """``flag_<code>`` and ``field_<field>`` labels for the console, in the active language; a
+    flag whose code has no label shows its stored reason."""
+    return {f"flag_{code}": label for code, label in flag_labels().items()} | {
+        f"field_{field}": label for field, label in field_labels().items()
+    }
+
 
 # The words the console's script shows, translated here and handed to it in a JSON data block.
 # "{name}" placeholders are filled in by the script.
@@ -62,6 +73,28 @@ CONSOLE_STRINGS = {
     "shown_of": _("{shown} of {total}"),
     "more_hidden": _("{n} more not shown: narrow with search or the guest filter."),
     "on_air_since": _("On air since {time}"),
+    "on_air_for": _("On air for {time}"),
+    "confirm_answered": _("Confirm answered?"),
+    "cue": pgettext_lazy("cue button", "Cue"),
+    "cued": pgettext_lazy("cue button", "Cued"),
+    "too_long": _("Too long for the lower third"),
+    "reword": _("On-air wording"),
+    "rename": _("Aired name"),
+    "reword_hint": _("The words the lower third shows; the original question is kept."),
+    "rename_hint": _("The name the lower third shows; empty airs the author's name."),
+    "original": _("Original: {text}"),
+    "airs_as": _("Airs as: {text}"),
+    "done_reword": _("On-air wording saved."),
+    "done_rename": _("Aired name saved."),
+    "done_lock": _("The air is locked."),
+    "done_unlock": _("The air is unlocked."),
+    "backstage_from": _("from {sender} at {time}"),
+    "backstage_more": _("+{n} more"),
+    "backstage_read_at": _("read at {time} by {reader}"),
+    "backstage_unread": _("not read yet"),
+    "backstage_sent_at": _("sent at {time}"),
+    "backstage_left": _("{n} characters left"),
+    "done_backstage_send": _("Message sent to the host."),
     "status_answered": pgettext_lazy("question status", "Answered"),
     "status_rejected": pgettext_lazy("question status", "Rejected"),
     "done_approve": _("Approved."),
@@ -69,14 +102,7 @@ CONSOLE_STRINGS = {
     "done_answered": _("Marked answered."),
     "done_reopen": _("Sent back to moderation."),
     "done_requeue": _("Back in the queue."),
-    "flag_profanity": _("Profanity"),
-    "flag_personal_data": _("Personal data"),
-    "flag_link": _("Link"),
-    "flag_shouting": _("Shouting"),
-    "flag_flood": _("Flood"),
-    "flag_banned": _("Banned author"),
-    "flag_duplicate": _("Duplicate"),
-    "flag_unchecked": _("Unchecked"),
+    "flag_about": _("{field}: {label}"),
     "source_web": _("web"),
     "source_sms": _("SMS"),
     "source_manual": _("added by the crew"),
@@ -91,6 +117,16 @@ CONSOLE_STRINGS = {
     "error_not_found": _("That question is no longer in this session."),
     "error_timeout": _("No answer from the server: check the on-air state before trying again."),
     "error_generic": _("The action was refused."),
+    "error_air_locked": _("The air is locked: nothing can be taken."),
+    "error_nothing_cued": _("Nothing is cued: cue a question first."),
+    "error_not_approved": _("That question is not approved: it cannot go on air."),
+    "error_text_flagged": _("The words that would air are flagged: reword them or review it."),
+    "error_name_flagged": _("The name that would air is flagged: change the aired name."),
+    "error_too_long": _("Too long for the lower third: shorten the on-air wording or name."),
+    "error_author_banned": _("The author is banned: the question cannot go on air."),
+    "error_message_empty": _("Write a message first."),
+    "error_message_too_long": _("Too long: a backstage message has at most 140 characters."),
+    "error_own_message": _("The host marks this message read, not its sender."),
     "role_changed": _("Your role has changed: reloading the console."),
 }
 
@@ -127,6 +163,8 @@ def _graphics_links(request: HttpRequest, session: LiveSession) -> dict[str, Any
         "feeds": [
             {"label": _("On air, JSON"), "url": url("feed-on-air", fmt="json") + query},
             {"label": _("On air, XML"), "url": url("feed-on-air", fmt="xml") + query},
+            {"label": _("Preview, JSON"), "url": url("feed-preview", fmt="json") + query},
+            {"label": _("Preview, XML"), "url": url("feed-preview", fmt="xml") + query},
             {"label": _("Queue, JSON"), "url": url("feed-queue", fmt="json") + query},
             {"label": _("Queue, XML"), "url": url("feed-queue", fmt="xml") + query},
         ],
@@ -149,6 +187,8 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "socket": f"/ws/console/{session.slug}/",
         "capabilities": capabilities,
         "login_url": f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}",
+        "username": request.user.get_username(),
+        "backstage_max_length": BACKSTAGE_MESSAGE_MAX_LENGTH,
     }
     return render(
         request,
@@ -160,7 +200,8 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
             "role_label": Role(role).label,  # type: ignore[arg-type]
             "capabilities": capabilities,
             "console_config": config,
-            "console_strings": CONSOLE_STRINGS,
+            "console_strings": CONSOLE_STRINGS | flag_strings(),
+            "backstage_max_length": BACKSTAGE_MESSAGE_MAX_LENGTH,
         },
     )
 
@@ -174,4 +215,6 @@ def overlay(request: HttpRequest, slug: str) -> HttpResponse:
     session = selectors.session_for_overlay_key(slug, key)
     if session is None:
         return render(request, "live/overlay_denied.html", status=403)
-    return render(request, "live/overlay.html", {"session": session, "key": key})
+    # ?output=preview: the question cued to air next (a PVW output), with the program's look.
+    output = "preview" if request.GET.get("output", "").strip().lower() == "preview" else "program"
+    return render(request, "live/overlay.html", {"session": session, "key": key, "output": output})

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from live.backstage import backstage_recent, backstage_shape
 from questions.models import PUBLIC_STATUSES, Question, QuestionStatus, Vote
-from questions.shapes import crew_question, on_air_shape, public_question
+from questions.shapes import crew_question, cue_shape, on_air_shape, public_question
 from studio import events
 from studio.models import LiveSession
 from studio.publish import session_guests, session_shape
@@ -35,6 +36,9 @@ def console_snapshot(session: LiveSession) -> dict[str, Any]:
             "guests": session_guests(session.pk),
             "questions": [crew_question(q) for q in questions],
             "on_air": on_air_shape(session.pk),
+            "cue": cue_shape(session.pk),
+            # Backstage messages: every unread one and the latest read ones, oldest first.
+            "backstage": [backstage_shape(m) for m in backstage_recent(session_id=session.pk)],
             "server_time": timezone.now().isoformat(),
         },
     }
@@ -70,4 +74,8 @@ def audience_snapshot(session: LiveSession, voter: str | None) -> dict[str, Any]
 
 def overlay_snapshot(session: LiveSession) -> dict[str, Any]:
     seq = events.stream_head(session.pk, events.OVERLAY)
-    return {"seq": seq, "data": {"on_air": on_air_shape(session.pk)}}
+    # The cued question is for the overlay's preview output; the program output ignores it.
+    return {
+        "seq": seq,
+        "data": {"on_air": on_air_shape(session.pk), "cue": cue_shape(session.pk)},
+    }

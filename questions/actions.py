@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from questions import services
 from questions.models import Question
-from questions.services.moderation import MAX_HOLD_POSITION
+from questions.services.moderation import AIR_NAME_MAX_LENGTH, MAX_HOLD_POSITION
 from studio.models import Guest, LiveSession
 from studio.roles import Capability, User
 from studio.selectors import guest_in_session
@@ -45,6 +45,17 @@ class AimInput(serializers.Serializer):
 
 class HoldInput(serializers.Serializer):
     position = serializers.IntegerField(allow_null=True, min_value=1, max_value=MAX_HOLD_POSITION)
+
+
+class RewordInput(serializers.Serializer):
+    # Bounded like an edit: the service refuses a wording longer than the session's limit
+    # (``too_long``). Blank airs the question's own text again.
+    text = serializers.CharField(allow_blank=True)
+
+
+class RenameInput(serializers.Serializer):
+    # Blank airs the author's name again.
+    name = serializers.CharField(max_length=AIR_NAME_MAX_LENGTH, allow_blank=True)
 
 
 class TakeInput(serializers.Serializer):
@@ -89,6 +100,9 @@ class CrewAction:
     # For a session action, the input field naming a question of the session.
     picks: str | None = None
     http_method: Literal["post", "delete"] = "post"
+    # For a session action, where it is sent: /api/sessions/<pk>/<path>/ (take and clear are
+    # POST and DELETE on on-air/; the others answer with the whole state of the air).
+    path: str = "on-air"
 
     @property
     def takes_input(self) -> bool:
@@ -98,6 +112,11 @@ class CrewAction:
 def aimed_at(session: LiveSession, pk: int | None) -> Guest | None:
     """The session's guest with this id; None stays None (aimed at nobody)."""
     return None if pk is None else guest_in_session(session_id=session.pk, guest_id=pk)
+
+
+def _session_only(session: LiveSession) -> None:
+    """An action about the session's air touches no question: nothing to answer with."""
+    return None
 
 
 MODERATE = (Capability.MODERATE,)
@@ -158,6 +177,22 @@ ACTIONS: tuple[CrewAction, ...] = (
         MODERATE,
     ),
     CrewAction(
+        "reword",
+        "Set the wording that airs instead of the question's text (blank: the text airs); "
+        "the audience's text is kept.",
+        RewordInput,
+        lambda c: services.question_reword(actor=c.actor, question=c.question, text=c.data["text"]),
+        MODERATE,
+    ),
+    CrewAction(
+        "rename",
+        "Set the name that airs instead of the author's, e.g. initials (blank: the author's "
+        "name airs).",
+        RenameInput,
+        lambda c: services.question_rename(actor=c.actor, question=c.question, name=c.data["name"]),
+        MODERATE,
+    ),
+    CrewAction(
         "answered",
         "Mark a question answered; if it is on air, this also takes it off air.",
         NoInput,
@@ -200,6 +235,51 @@ ACTIONS: tuple[CrewAction, ...] = (
         ON_AIR,
         about="session",
         http_method="delete",
+    ),
+    CrewAction(
+        "cue",
+        "Cue an approved question to air next (the question cued before is cued no more).",
+        NoInput,
+        lambda c: services.question_cue(actor=c.actor, question=c.question),
+        EITHER,
+    ),
+    CrewAction(
+        "uncue",
+        "Remove the cue: no question is cued to air next.",
+        NoInput,
+        lambda c: services.session_uncue(actor=c.actor, session=c.session),
+        EITHER,
+        about="session",
+        http_method="delete",
+        path="cue",
+    ),
+    CrewAction(
+        "take_next",
+        "Take the cued question on air, with every check of a take (409 nothing_cued if none).",
+        NoInput,
+        lambda c: services.session_take_next(actor=c.actor, session=c.session),
+        ON_AIR,
+        about="session",
+        path="take-next",
+    ),
+    CrewAction(
+        "lock",
+        "Lock the air: clear whatever is on air and refuse every take until a producer unlocks.",
+        NoInput,
+        lambda c: _session_only(services.air_lock(actor=c.actor, session=c.session)),
+        ON_AIR,
+        about="session",
+        path="air-lock",
+    ),
+    CrewAction(
+        "unlock",
+        "Unlock the air (producers).",
+        NoInput,
+        lambda c: _session_only(services.air_unlock(actor=c.actor, session=c.session)),
+        (Capability.MANAGE,),
+        about="session",
+        http_method="delete",
+        path="air-lock",
     ),
 )
 

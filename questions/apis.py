@@ -144,10 +144,57 @@ class OnAirApi(APIView):
         return Response(_on_air(session_for_user(request.user, pk)))
 
 
-# POST (take) and DELETE (clear) come from the table.
+class AirStateOutput(serializers.Serializer):
+    session = serializers.IntegerField()
+    on_air = QuestionOutput(allow_null=True)
+    cued = QuestionOutput(allow_null=True)
+    air_locked = serializers.BooleanField()
+
+
+def _air_state(session: LiveSession) -> dict:
+    """What is on air, what is cued and whether the air is locked."""
+    session.refresh_from_db(fields=["air_locked"])
+    on_air = selectors.on_air_question(session)
+    cued = selectors.cued_question(session)
+    return {
+        "session": session.pk,
+        "on_air": QuestionOutput(on_air).data if on_air else None,
+        "cued": QuestionOutput(cued).data if cued else None,
+        "air_locked": session.air_locked,
+    }
+
+
+def _air_action_handler(action: CrewAction) -> Callable[..., Response]:
+    def handler(self: APIView, request: Request, pk: int) -> Response:
+        session = session_for_user(request.user, pk)
+        data = _input(action, request)
+        action.run(ActionCall(actor=request.user, session=session, data=data))
+        return Response(_air_state(session))
+
+    return extend_schema(
+        request=_request_schema(action), responses=AirStateOutput, summary=action.summary
+    )(handler)
+
+
+class _SessionAirApi(APIView):
+    """One session action on the air of a session (cue, take next, lock)."""
+
+
+# POST (take) and DELETE (clear) on on-air/ come from the table; so do the other session actions,
+# each routed at /api/sessions/<pk>/<path>/ (SESSION_ACTION_VIEWS, by path).
+SESSION_ACTION_VIEWS: dict[str, type[APIView]] = {"on-air": OnAirApi}
 for _action in ACTIONS:
-    if _action.about == "session":
+    if _action.about != "session":
+        continue
+    if _action.path == "on-air":
         setattr(OnAirApi, _action.http_method, _session_action_handler(_action))
+        continue
+    if _action.path not in SESSION_ACTION_VIEWS:
+        _name = "".join(part.capitalize() for part in _action.path.split("-"))
+        SESSION_ACTION_VIEWS[_action.path] = type(
+            f"Session{_name}Api", (_SessionAirApi,), {"__doc__": _action.summary}
+        )
+    setattr(SESSION_ACTION_VIEWS[_action.path], _action.http_method, _air_action_handler(_action))
 
 
 class ModerationLogApi(ListAPIView):

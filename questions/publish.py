@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from questions.models import PUBLIC_STATUSES, Question
-from questions.shapes import crew_question, on_air_shape, public_question
+from questions.shapes import crew_question, cue_shape, on_air_shape, public_question
 from studio import events
 
 
@@ -26,3 +26,10 @@ def publish_question(q: Question, *, was_public: bool) -> None:
 def publish_on_air(session_id: int) -> None:
     shape = on_air_shape(session_id)
     events.emit(session_id, "on_air", crew=shape, public=shape, overlay=shape)
+
+
+def publish_cue(session_id: int) -> None:
+    """Announce the question cued to air next (``question: null``: nothing is cued) to the crew
+    and to the graphics' preview output; the audience never sees a cue."""
+    shape = cue_shape(session_id)
+    events.emit(session_id, "cue", crew=shape, overlay=shape)

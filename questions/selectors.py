@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from questions.models import (
     PUBLIC_STATUSES,
+    AirLogEntry,
     Ban,
     IngestFeed,
     ModerationLogEntry,
@@ -105,6 +106,25 @@ def ban_for_user(user: User, pk: int) -> Ban:
 def on_air_question(session: LiveSession) -> Question | None:
     """The session's question on air, with its author and guest; None when nothing is on air."""
     return questions_for_session(session).filter(status=QuestionStatus.ON_AIR).first()
+
+
+def cued_question(session: LiveSession) -> Question | None:
+    """The question cued to air next, with its author and guest; None when none is cued."""
+    return questions_for_session(session).filter(cued_at__isnull=False).first()
+
+
+def air_log_for_session(session: LiveSession) -> QuerySet[AirLogEntry]:
+    """The air log (cues, takes, clears, answers, locks, unlocks, refused takes), newest first."""
+    return (
+        AirLogEntry.objects.filter(session=session)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def queue_length(session: LiveSession) -> int:
+    """How many approved questions wait in the session's queue."""
+    return Question.objects.filter(session=session, status=QuestionStatus.APPROVED).count()
 
 
 def ranking_weights(session: LiveSession) -> Weights:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from questions.fit import fits_on_air
 from questions.models import Question, QuestionStatus
 from studio.models import AsRunEntry
 
@@ -39,6 +40,15 @@ def crew_question(q: Question) -> dict[str, Any]:
         "is_question": q.is_question,
         "flags": q.flags,
         "duplicate_of": q.duplicate_of_id,
+        # The on-air wording and name (blank: the text and the author's name air), and whether
+        # what would air fits the overlay's lower third (a question that does not cannot be taken).
+        "air_text": q.air_text,
+        "air_name": q.air_name,
+        "fits": fits_on_air(
+            text=q.air_text or q.text,
+            name=q.air_name or q.author_name,
+            session=q.session if Question.session.is_cached(q) else None,
+        ),
     }
 
 
@@ -69,16 +79,26 @@ def on_air_shape(session_id: int) -> dict[str, Any]:
         .values_list("taken_at", flat=True)
         .first()
     )
+    return {"question": air_question(q), "taken_at": _iso(entry)}
+
+
+def air_question(q: Question) -> dict[str, Any]:
+    """A question as graphics show it: its on-air wording and name when set, else its own."""
     guest = q.target_guest
     return {
-        "question": {
-            "id": q.pk,
-            "text": q.text,
-            "author_name": q.author_name,
-            "source": q.source.split(":")[0],
-            "guest": (
-                {"id": guest.pk, "name": guest.name, "title": guest.title} if guest else None
-            ),
-        },
-        "taken_at": _iso(entry),
+        "id": q.pk,
+        "text": q.air_text or q.text,
+        "author_name": q.air_name or q.author_name,
+        "source": q.source.split(":")[0],
+        "guest": ({"id": guest.pk, "name": guest.name, "title": guest.title} if guest else None),
     }
+
+
+def cue_shape(session_id: int) -> dict[str, Any]:
+    """The question cued to air next, shaped like the on-air question, or ``question: null``."""
+    q = (
+        Question.objects.filter(session_id=session_id, cued_at__isnull=False)
+        .select_related("target_guest")
+        .first()
+    )
+    return {"question": air_question(q) if q is not None else None}

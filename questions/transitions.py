@@ -15,7 +15,7 @@ from questions.models import ModerationAction, QuestionStatus
 S = QuestionStatus
 
 TransitionAction = Literal[
-    "approve", "reject", "reopen", "archive", "take", "clear", "answered", "requeue", "hold"
+    "approve", "reject", "reopen", "archive", "take", "clear", "answered", "requeue", "hold", "pull"
 ]
 
 
@@ -62,5 +62,14 @@ TRANSITIONS: dict[TransitionAction, Transition] = {
     # state and is not a transition: a held question rejected meanwhile keeps its place.
     "hold": Transition(
         frozenset({S.APPROVED}), S.APPROVED, ModerationAction.HOLD, "hold the place of"
+    ),
+    # A ban takes its author's questions out of the queue and off air, back to review; lifting
+    # the ban approves again those still waiting (questions.services.bans). The studio does it,
+    # never a crew action.
+    "pull": Transition(
+        frozenset({S.APPROVED, S.ON_AIR}),
+        S.PENDING,
+        ModerationAction.REOPEN,
+        "pull from the queue",
     ),
 }

@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from live import apis as st
 from live import audience_page as audience_pages
-from live import feeds
+from live import control, feeds
 from live import pages as studio_pages
 from questions import apis as q
 from questions import public_apis as pub
@@ -34,6 +34,23 @@ api: list[URLPattern | URLResolver] = [
     path("sessions/<int:pk>/questions/", q.QuestionListApi.as_view(), name="question-list"),
     path("sessions/<int:pk>/on-air/", q.OnAirApi.as_view(), name="session-on-air"),
     path("sessions/<int:pk>/as-run/", st.AsRunListApi.as_view(), name="session-as-run"),
+    path("sessions/<int:pk>/air-log/", st.AirLogListApi.as_view(), name="session-air-log"),
+    path(
+        "sessions/<int:pk>/control-key/",
+        st.SessionControlKeyApi.as_view(),
+        name="session-control-key",
+    ),
+    # The session actions of questions.actions beyond take and clear (name "session-<path>").
+    *(
+        path(f"sessions/<int:pk>/{route}/", view.as_view(), name=f"session-{route}")
+        for route, view in q.SESSION_ACTION_VIEWS.items()
+        if route != "on-air"
+    ),
+    path(
+        "sessions/<int:pk>/backstage/",
+        st.BackstageMessageListApi.as_view(),
+        name="session-backstage",
+    ),
     path(
         "sessions/<int:pk>/moderation-log/",
         q.ModerationLogApi.as_view(),
@@ -46,6 +63,16 @@ api: list[URLPattern | URLResolver] = [
         for name, view in q.QUESTION_ACTION_VIEWS.items()
     ),
     path("bans/", q.BanListApi.as_view(), name="ban-list"),
+    # Control surfaces (a Stream Deck): the session's control key is the credential.
+    path("control/<slug:slug>/status/", control.ControlStatusApi.as_view(), name="control-status"),
+    path(
+        "control/<slug:slug>/take-next/",
+        control.ControlTakeNextApi.as_view(),
+        name="control-take-next",
+    ),
+    path("control/<slug:slug>/clear/", control.ControlClearApi.as_view(), name="control-clear"),
+    path("control/<slug:slug>/lock/", control.ControlLockApi.as_view(), name="control-lock"),
+    path("control/<slug:slug>/unlock/", control.ControlUnlockApi.as_view(), name="control-unlock"),
     path("bans/<int:pk>/", q.BanDetailApi.as_view(), name="ban-detail"),
     path("public/sessions/<slug:slug>/", pub.PublicSessionApi.as_view(), name="public-session"),
     path(
@@ -87,6 +114,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("overlay/<slug:slug>/", studio_pages.overlay, name="overlay"),
     path("s/<slug:slug>/", audience_pages.audience, name="audience"),
     path("feeds/<slug:slug>/on-air.<str:fmt>", feeds.on_air, name="feed-on-air"),
+    path("feeds/<slug:slug>/preview.<str:fmt>", feeds.preview, name="feed-preview"),
     path("feeds/<slug:slug>/queue.<str:fmt>", feeds.queue, name="feed-queue"),
     path("ingest/sms/<str:token>/", ingest_views.sms, name="ingest-sms"),
     path("ingest/webhook/<str:token>/", ingest_views.webhook, name="ingest-webhook"),

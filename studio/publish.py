@@ -28,6 +28,8 @@ def session_shape(session: LiveSession, *, crew: bool) -> dict[str, Any]:
         "accepts_questions": session.accepts_questions,
         "language": session.language,
         "max_question_length": session.max_question_length,
+        # Locked: nothing is on air and nothing can be taken until a producer unlocks it.
+        "air_locked": session.air_locked,
     }
     if crew:
         shape |= {

@@ -48,6 +48,7 @@ class SessionOutput(serializers.ModelSerializer):
             "rank_prior",
             "rank_half_life_minutes",
             "flagged_policy",
+            "air_locked",
             "created_at",
             "started_at",
             "ended_at",
@@ -56,10 +57,11 @@ class SessionOutput(serializers.ModelSerializer):
 
 
 class SessionWithKeyOutput(SessionOutput):
-    """For producers only: includes the overlay key graphics use."""
+    """For producers only: includes the overlay key graphics use and the control surfaces' key
+    (blank: control surfaces off)."""
 
     class Meta(SessionOutput.Meta):
-        fields = [*SessionOutput.Meta.fields, "overlay_key"]
+        fields = [*SessionOutput.Meta.fields, "overlay_key", "control_key"]
 
 
 class UserRef(serializers.Serializer):

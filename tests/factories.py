@@ -6,6 +6,14 @@ from django.contrib.auth import get_user_model
 from questions.models import Author, Question
 from studio.models import Guest, LiveSession, Membership, Station
 
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def spelled(n: int) -> str:
+    """A sequence number in words: digits can read as letters to the profanity check (455 is
+    "ass"), and a question taken on air is checked again."""
+    return "-".join(_DIGITS[int(d)] for d in str(n))
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -57,7 +65,7 @@ class AuthorFactory(factory.django.DjangoModelFactory):
 
     platform = "web"
     external_id = factory.Sequence(lambda n: f"{n:064x}")
-    display_name = factory.Sequence(lambda n: f"Listener {n}")
+    display_name = factory.Sequence(lambda n: f"Listener {spelled(n)}")
 
 
 class QuestionFactory(factory.django.DjangoModelFactory):
@@ -67,7 +75,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
         model = Question
 
     session = factory.SubFactory(LiveSessionFactory)
-    text = factory.Sequence(lambda n: f"Question number {n}?")
+    text = factory.Sequence(lambda n: f"Question number {spelled(n)}?")
     original_text = factory.SelfAttribute("text")
     author = factory.SubFactory(AuthorFactory)
     author_name = factory.SelfAttribute("author.display_name")

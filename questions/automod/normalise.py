@@ -22,10 +22,17 @@ _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>|<!--")
 # Only complete entities are decoded: "R&D" or "this&not that" in plain text stay as typed.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 # Control and invisible formatting characters; ordinary whitespace is collapsed separately.
+# The zero-width joiner (U+200D) is not among them: it is handled by :func:`_joiners`.
 _CONTROL = re.compile(
-    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e"
-    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b\u200c\u200e\u200f"
+    r"\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
+_JOINER = re.compile("\u200d+")
+# Emoji presentation selector and skin tones: what may end an emoji before a joiner.
+_EMOJI_SUFFIX = {"\ufe0f"} | {chr(c) for c in range(0x1F3FB, 0x1F400)}
+# Markup is stripped and entities decoded again until nothing changes, at most this many times
+# ("&amp;lt;b&amp;gt;" is "<b>" encoded twice); what may still look like a tag after that goes.
+STRIP_ROUNDS = 6
 _SPACE = re.compile(r"\s+")
 ELLIPSIS = "…"
 
@@ -57,6 +64,53 @@ def strip_markup(raw: str) -> str:
     return _ENTITY.sub(lambda m: html.unescape(m.group()), raw)
 
 
+def plain_text(raw: str) -> str:
+    """Plain text with no markup left in it: :func:`strip_markup` applied until nothing changes,
+    so that an entity-encoded tag (``&lt;img onerror=…&gt;``, once or twice encoded) is never
+    decoded into live markup."""
+    text = raw
+    for _ in range(STRIP_ROUNDS):
+        stripped = strip_markup(text)
+        if stripped == text:
+            return text
+        text = stripped
+    text = _MARKUP.sub("", text)
+    # Tags nested in tags ("<<b>b>"): rather than strip them round after round, no "<" is kept.
+    return text.replace("<", "") if _MARKUP.search(text) else text
+
+
+def has_markup(raw: str) -> bool:
+    """Whether ``raw`` holds markup, plainly or entity-encoded (``<b>``, ``&lt;b&gt;``)."""
+    text = raw
+    for _ in range(STRIP_ROUNDS):
+        if _MARKUP.search(text):
+            return True
+        decoded = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+        if decoded == text:
+            return False
+        text = decoded
+    return bool(_MARKUP.search(text))
+
+
+def _is_emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or char in _EMOJI_SUFFIX
+
+
+def _joiners(text: str) -> str:
+    """Zero-width joiners kept only between two emoji (👩‍👩‍👧, 🏳️‍🌈), where they make one
+    picture of several; anywhere else they are invisible and removed."""
+
+    def keep(match: re.Match[str]) -> str:
+        start, end = match.span()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if before and after and _is_emoji(before) and unicodedata.category(after) == "So":
+            return "\u200d"
+        return ""
+
+    return _JOINER.sub(keep, text)
+
+
 def truncate_text(text: str, max_length: int) -> str:
     """Cut to at most ``max_length`` characters, ending with "…", at a word boundary if one is
     close to the cut."""
@@ -72,11 +126,14 @@ def truncate_text(text: str, max_length: int) -> str:
 
 def normalise(raw: str, *, max_length: int | None = None, truncate: bool = False) -> str:
     """Markup stripped (HTML tags removed, entities decoded, <br>/<p> become spaces, Mastodon's
-    invisible/ellipsis spans handled), Unicode NFC, control characters removed, whitespace
-    collapsed, trimmed. With max_length and truncate=True, cut to max_length ending with "…"."""
-    text = strip_markup(raw or "")
+    invisible/ellipsis spans handled), again until nothing changes, so the result holds no
+    markup even when it arrived entity-encoded; Unicode NFC, control characters removed
+    (zero-width joiners are kept between emoji only), whitespace collapsed, trimmed. With
+    max_length and truncate=True, cut to max_length ending with "…"."""
+    text = plain_text(raw or "")
     text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text)
+    text = _joiners(text)
     text = _SPACE.sub(" ", text).strip()
     if max_length is not None and truncate:
         text = truncate_text(text, max_length)

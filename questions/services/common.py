@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from questions.models import PUBLIC_STATUSES, ModerationLogEntry, Question
-from questions.publish import publish_question
+from questions.models import (
+    PUBLIC_STATUSES,
+    AirAction,
+    AirLogEntry,
+    ModerationAction,
+    ModerationLogEntry,
+    Question,
+    QuestionStatus,
+)
+from questions.publish import publish_cue, publish_question
 from questions.transitions import TRANSITIONS, TransitionAction
 from studio.errors import InvalidTransition
 from studio.roles import User
@@ -64,6 +72,27 @@ def log(
     )
 
 
+def air_log(
+    *,
+    session_id: int,
+    action: str,
+    actor: User | None,
+    question: Question | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AirLogEntry:
+    """One line of the air log (an ``AirAction``): who did what to the air, and when."""
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return AirLogEntry.objects.create(  # type: ignore[misc]
+        session_id=session_id,
+        question=question,
+        action=action,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason[:500],
+        details=details or {},
+    )
+
+
 def check_action(question: Question, action: TransitionAction) -> None:
     """Refuse with ``invalid_transition`` unless the table allows ``action`` from the status."""
     transition = TRANSITIONS[action]
@@ -87,9 +116,24 @@ def question_change(
     (studio/events.py).
     """
     before = question.status
+    # Only an approved question can be cued: one that stops being approved (taken on air,
+    # rejected, archived, answered, sent back to review) loses its cue.
+    after = fields.get("status", before)
+    uncued = question.cued_at is not None and after != QuestionStatus.APPROVED
+    if uncued:
+        fields = {**fields, "cued_at": None}
     for name, value in fields.items():
         setattr(question, name, value)
     question.save(update_fields=[*fields, "updated_at"])
+    if uncued and action != ModerationAction.TAKE:
+        air_log(
+            session_id=question.session_id,
+            action=AirAction.UNCUE,
+            actor=actor,
+            question=question,
+            reason="No longer approved.",
+            details={"status": question.status},
+        )
     log(
         question=question,
         session_id=question.session_id,
@@ -101,6 +145,8 @@ def question_change(
         details=details,
     )
     publish_question(question, was_public=before in PUBLIC_STATUSES)
+    if uncued:
+        publish_cue(question.session_id)
     return question
 
 

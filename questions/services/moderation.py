@@ -6,9 +6,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from questions.automod import normalise
 from questions.models import ModerationAction, Question, QuestionStatus
+from questions.publish import publish_cue
 from questions.services.common import (
     check_action,
     check_transition,
@@ -122,6 +124,80 @@ def question_edit(*, actor: User, question: Question, text: str) -> Question:
             fields={"text": text, "status": status},
             details={"text": text},
         )
+
+
+# The statuses whose on-air wording and name may change: not on air (what airs stays as it airs
+# while it is on screen), not answered (what aired stays as it aired).
+REWORDABLE = {S.PENDING, S.APPROVED, S.REJECTED}
+AIR_NAME_MAX_LENGTH = 120
+
+
+@retry_on_deadlock
+def question_reword(*, actor: User, question: Question, text: str) -> Question:
+    """Set the wording that airs instead of the question's text (``air_text``); blank, or the
+    text itself, airs the text again. The audience's text is kept as it was sent.
+
+    The status stays as it is: the moderator who writes the wording is the one who approves it.
+    """
+    require(actor, question.session.station_id, Capability.MODERATE)
+    text = normalise(text or "")
+    with transaction.atomic():
+        question = lock_question(question)
+        check_transition(question, REWORDABLE, "reword")
+        limit = question.session.max_question_length
+        if len(text) > limit:
+            raise ValidationFailed(
+                gettext("The on-air wording is too long: %(length)d characters, at most %(limit)d.")
+                % {"length": len(text), "limit": limit},
+                code="too_long",
+                details={"text": "too_long", "max_length": limit},
+            )
+        if text == question.text:
+            text = ""
+        if text == question.air_text:
+            return question
+        question = question_change(
+            question=question,
+            actor=actor,
+            action=ModerationAction.EDIT,
+            fields={"air_text": text},
+            details={"field": "air_text", "air_text": text},
+        )
+        if question.cued_at is not None:  # the preview output shows what will air
+            publish_cue(question.session_id)
+        return question
+
+
+@retry_on_deadlock
+def question_rename(*, actor: User, question: Question, name: str) -> Question:
+    """Set the name that airs instead of the author's (``air_name``, e.g. initials); blank, or
+    the author's name itself, airs the author's name again."""
+    require(actor, question.session.station_id, Capability.MODERATE)
+    name = normalise(name or "")
+    if len(name) > AIR_NAME_MAX_LENGTH:
+        raise ValidationFailed(
+            gettext("The on-air name is too long: %(length)d characters, at most %(limit)d.")
+            % {"length": len(name), "limit": AIR_NAME_MAX_LENGTH},
+            code="too_long",
+            details={"name": "too_long", "max_length": AIR_NAME_MAX_LENGTH},
+        )
+    with transaction.atomic():
+        question = lock_question(question)
+        check_transition(question, REWORDABLE, "rename")
+        if name == question.author_name:
+            name = ""
+        if name == question.air_name:
+            return question
+        question = question_change(
+            question=question,
+            actor=actor,
+            action=ModerationAction.EDIT,
+            fields={"air_name": name},
+            details={"field": "air_name", "air_name": name},
+        )
+        if question.cued_at is not None:  # the preview output shows what will air
+            publish_cue(question.session_id)
+        return question
 
 
 @retry_on_deadlock

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from questions.automod import (
     UNCHECKED,
@@ -17,7 +19,9 @@ from questions.automod import (
     Flag,
     GuestRef,
     analyse,
+    check_name,
     find_duplicate,
+    normalise,
     raw_length_cap,
 )
 from questions.models import (
@@ -56,11 +60,17 @@ class AuthorInfo:
     avatar_url: str = ""
 
 
+def _plain_name(raw: str) -> str:
+    """A name cut to its field, as plain text like a question's (no markup, no control
+    characters), cut again in case normalising made it longer."""
+    return normalise(raw[:NAME_LENGTH])[:NAME_LENGTH]
+
+
 def _within_limits(info: AuthorInfo) -> AuthorInfo:
     return replace(
         info,
-        display_name=info.display_name[:NAME_LENGTH],
-        handle=info.handle[:NAME_LENGTH],
+        display_name=_plain_name(info.display_name),
+        handle=_plain_name(info.handle),
         avatar_url=info.avatar_url if len(info.avatar_url) <= AVATAR_URL_LENGTH else "",
     )
 
@@ -136,7 +146,9 @@ def question_submit(
     ``AUTOMOD_BUDGET_SECONDS``; a question they could not finish is flagged ``unchecked``, so it
     waits for a moderator like any flagged question.
     """
-    author_name = author_name[:NAME_LENGTH]
+    raw_name = (author_name or "")[:NAME_LENGTH]
+    if author is not None and not raw_name:
+        raw_name = author.display_name[:NAME_LENGTH]
     if author is not None:
         author = _within_limits(author)
     validate_source_or_fail(source)
@@ -157,6 +169,13 @@ def question_submit(
         raise ValidationFailed("The question is empty.", details={"text": "empty"})
     if len(text) > session.max_question_length:
         raise _too_long(len(text), session.max_question_length)
+    author_name, name_flags = check_name(
+        raw_name,
+        blocked=session.station.blocked_words,
+        allowed=session.station.allowed_words,
+        budget=budget,
+    )
+    author_name = author_name[:NAME_LENGTH]
     if target_guest is not None and target_guest.session_id != session.pk:
         raise guest_not_in_session()
     if target_guest is None and analysis.guest_id is not None:
@@ -177,10 +196,17 @@ def question_submit(
     try:
         with transaction.atomic():
             author_obj = _author_upsert(author) if author else None
-            flags = [*analysis.flags, *_flags_from_history(session, text, author_obj)]
+            flags = _distinct(
+                [*analysis.flags, *name_flags, *_flags_from_history(session, text, author_obj)]
+            )
             duplicate_of = _duplicate_of(session, text, budget)
             if duplicate_of is not None:
-                flags.append(Flag("duplicate", f"Near-duplicate of question #{duplicate_of.pk}."))
+                flags.append(
+                    Flag(
+                        "duplicate",
+                        format_lazy(_("Near-duplicate of question #{id}."), id=duplicate_of.pk),
+                    )
+                )
             if budget.exhausted and UNCHECKED not in flags:
                 flags.append(UNCHECKED)
             status = _arrival_status(session, source, flags)
@@ -189,7 +215,7 @@ def question_submit(
                 text=text,
                 original_text=text,
                 author=author_obj,
-                author_name=author_name or (author.display_name if author else ""),
+                author_name=author_name,
                 source=source,
                 external_id=external_id,
                 target_guest=target_guest,
@@ -206,7 +232,7 @@ def question_submit(
                 actor=actor,
                 action=ModerationAction.SUBMIT,
                 to_status=status,
-                reason=" ".join(f.reason for f in flags),
+                reason=" ".join(f.stored_reason() for f in flags),
                 details={"flags": [f.code for f in flags]} if flags else None,
             )
             publish_question(question, was_public=False)
@@ -216,6 +242,15 @@ def question_submit(
             return _existing(session, source, external_id, text)
         raise
     return SubmitResult(question=question, created=True)
+
+
+def _distinct(flags: list[Flag]) -> list[Flag]:
+    """Each flag once (the checks of the text and of the name may both run out of time)."""
+    seen: list[Flag] = []
+    for flag in flags:
+        if flag not in seen:
+            seen.append(flag)
+    return seen
 
 
 def _too_long(length: int, max_length: int) -> ValidationFailed:
@@ -246,15 +281,18 @@ def _flags_from_history(session: LiveSession, text: str, author: Author | None) 
         return []
     flags = []
     if Ban.objects.filter(station_id=session.station_id, author=author).exists():
-        flags.append(Flag("banned", "Author is banned by the station."))
+        flags.append(Flag("banned", _("Author is banned by the station.")))
     since = timezone.now() - timedelta(seconds=settings.FLOOD_WINDOW_SECONDS)
     recent = Question.objects.filter(session=session, author=author, created_at__gte=since).count()
     if recent >= settings.FLOOD_MAX_QUESTIONS:
         flags.append(
             Flag(
                 "flood",
-                f"Flood: {recent + 1} questions from this author in "
-                f"{settings.FLOOD_WINDOW_SECONDS} seconds.",
+                format_lazy(
+                    _("Flood: {count} questions from this author in {seconds} seconds."),
+                    count=recent + 1,
+                    seconds=settings.FLOOD_WINDOW_SECONDS,
+                ),
             )
         )
     return flags
@@ -280,11 +318,18 @@ def _arrival_status(session: LiveSession, source: str, flags: list[Flag]) -> str
     codes = {f.code for f in flags}
     if "banned" in codes:
         return QuestionStatus.REJECTED
-    if flags and source not in CREW_SOURCES:
+    text_flags = [f for f in flags if f.field == "text"]
+    if text_flags and source not in CREW_SOURCES:
+        codes = {f.code for f in text_flags}
         # "unchecked" says nothing against the text, only that the checks ran out of time: such
         # a question waits for a moderator even where flagged questions are rejected.
         if session.flagged_policy == FlaggedPolicy.REJECT and codes - {"unchecked"}:
             return QuestionStatus.REJECTED
+        return QuestionStatus.PENDING
+    # A flagged name is held for a moderator whatever the mode or the policy, from every source:
+    # a name airs and shows in every feed like the text, and rejecting the question for it
+    # would punish the question for its signature.
+    if len(text_flags) < len(flags):
         return QuestionStatus.PENDING
     if session.moderation_mode == ModerationMode.POST:
         return QuestionStatus.APPROVED

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from live.commands import COMMANDS
 from questions.actions import ACTIONS, BY_NAME, CrewAction
 from questions.models import Question
-from questions.services import session_take_on_air
+from questions.services import question_cue, session_take_on_air
 from studio.models import Guest
 from tests.factories import QuestionFactory
 from tests.realtime import conftest as realtime
@@ -60,6 +60,19 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [{}, {"question": None}, {"question": "abc"}, {"question": 0}, {"question": 10**20}],
     ),
     "clear": ([{}], []),
+    "reword": (
+        [{"text": "Which song are you proudest of?"}, {"text": ""}, {"text": "  "}],
+        [{}, {"text": None}, {"text": ["a"]}, {"text": "x" * 281}],
+    ),
+    "rename": (
+        [{"name": "C. M."}, {"name": ""}, {"name": "n" * 120}],
+        [{}, {"name": None}, {"name": "n" * 121}, {"name": ["a"]}],
+    ),
+    "cue": ([{}, {"unknown": 1}], []),
+    "uncue": ([{}], []),
+    "take_next": ([{}], []),
+    "lock": ([{}], []),
+    "unlock": ([{}], []),
 }
 
 # The state a question needs for the action to be allowed.
@@ -75,6 +88,8 @@ def _question_for(session, name: str, producer) -> Question:
     )
     if name in ("answered", "clear"):
         question = session_take_on_air(actor=producer, session=session, question=question)
+    if name == "take_next":
+        question = question_cue(actor=producer, question=question)
     return question
 
 
@@ -88,7 +103,7 @@ def _over_http(client: APIClient, action: CrewAction, question: Question, data: 
     if action.about == "question":
         url = f"/api/questions/{question.pk}/{action.name}/"
     else:
-        url = f"/api/sessions/{question.session_id}/on-air/"
+        url = f"/api/sessions/{question.session_id}/{action.path}/"
     response = getattr(client, action.http_method)(url, data, format="json")
     if response.status_code < 300:
         return "ok"
@@ -148,7 +163,7 @@ def _http_route(action: CrewAction) -> tuple[str, str]:
     """(OpenAPI path, method) of the action's HTTP endpoint."""
     if action.about == "question":
         return f"/api/questions/{{id}}/{action.name}/", "post"
-    return "/api/sessions/{id}/on-air/", action.http_method
+    return f"/api/sessions/{{id}}/{action.path}/", action.http_method
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)

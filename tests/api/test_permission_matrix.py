@@ -16,10 +16,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from questions.models import Ban, ModerationLogEntry, Question
+from questions.models import AirLogEntry, Ban, ModerationLogEntry, Question
 from socialroom import urls as root_urls
 from studio.models import AsRunEntry, Guest, LiveSession
-from tests.factories import QuestionFactory
+from tests.factories import LiveSessionFactory, QuestionFactory
 from tests.helpers import assert_error
 
 VIEW, MODERATE, BAN, ON_AIR, MANAGE = "view", "moderate", "ban", "on_air", "manage"
@@ -99,6 +99,16 @@ MATRIX: list[Endpoint] = [
     E("POST", "/api/sessions/{session}/on-air/", ON_AIR, 200, {"question": "{approved}"}),
     E("DELETE", "/api/sessions/{session}/on-air/", ON_AIR),
     E("GET", "/api/sessions/{session}/as-run/", VIEW),
+    E("GET", "/api/sessions/{session}/air-log/", VIEW),
+    E("GET", "/api/sessions/{session}/backstage/", VIEW),
+    E("POST", "/api/sessions/{session}/control-key/", MANAGE),
+    E("DELETE", "/api/sessions/{session}/control-key/", MANAGE),
+    E("POST", "/api/questions/{approved}/cue/", QUEUE),
+    E("DELETE", "/api/sessions/{session}/cue/", QUEUE),
+    E("POST", "/api/sessions/{session}/take-next/", ON_AIR),
+    E("POST", "/api/sessions/{session}/air-lock/", ON_AIR),
+    # Only producers unlock the air; {locked} is a locked live session of the station.
+    E("DELETE", "/api/sessions/{locked}/air-lock/", MANAGE),
     E("GET", "/api/sessions/{session}/moderation-log/", VIEW),
     E("GET", "/api/questions/{pending}/", VIEW),
     E("PATCH", "/api/questions/{pending}/", MODERATE, 200, {"text": "An edited question?"}),
@@ -108,6 +118,8 @@ MATRIX: list[Endpoint] = [
     E("POST", "/api/questions/{pending}/archive/", MODERATE),
     E("POST", "/api/questions/{pending}/star/", MODERATE, 200, {"starred": True}),
     E("POST", "/api/questions/{pending}/aim/", MODERATE, 200, {"guest": "{guest}"}),
+    E("POST", "/api/questions/{approved}/reword/", MODERATE, 200, {"text": "Shorter?"}),
+    E("POST", "/api/questions/{approved}/rename/", MODERATE, 200, {"name": "C. M."}),
     E("POST", "/api/questions/{approved}/answered/", ON_AIR),
     E("POST", "/api/questions/{answered}/requeue/", QUEUE),
     E("POST", "/api/questions/{approved}/hold/", QUEUE, 200, {"position": 2}),
@@ -118,6 +130,14 @@ MATRIX: list[Endpoint] = [
 WRITES = [e for e in MATRIX if e.method != "GET"]
 # Route names under /api/ that are not crew endpoints.
 NOT_CREW = {"schema", "api-docs"}
+# Control surfaces authenticate with the session's control key (tests/api/test_control_surface.py).
+NOT_CREW |= {
+    "control-status",
+    "control-take-next",
+    "control-clear",
+    "control-lock",
+    "control-unlock",
+}
 
 
 def _call(client: APIClient, endpoint: Endpoint, ids: dict[str, int]):
@@ -136,6 +156,9 @@ def _state() -> tuple:
         list(Ban.objects.order_by("id").values_list("id", flat=True)),
         list(AsRunEntry.objects.order_by("id").values_list("id", "ended_at")),
         ModerationLogEntry.objects.count(),
+        list(Question.objects.order_by("id").values_list("cued_at", flat=True)),
+        list(LiveSession.objects.order_by("id").values_list("air_locked", "control_key")),
+        AirLogEntry.objects.count(),
     )
 
 
@@ -152,6 +175,11 @@ def world(station_a, session_a, pending_question, approved_question, producer_a)
     troll = QuestionFactory(session=session_a, text="Spam spam", status="rejected")
     answered = QuestionFactory(session=session_a, text="Answered already?", status="answered")
     ban = Ban.objects.create(station=station_a, author=troll.author, created_by=producer_a)
+    QuestionFactory(session=session_a, text="Cued next?", status="approved", cued_at=timezone.now())
+    AirLogEntry.objects.create(session=session_a, question=on_air, actor=producer_a, action="take")
+    session_a.control_key = "control-key-0123456789abcdef0123456789abcdef"
+    session_a.save(update_fields=["control_key"])
+    locked = LiveSessionFactory(station=station_a, slug="locked-a", status="live", air_locked=True)
     return {
         "station": station_a.pk,
         "session": session_a.pk,
@@ -160,6 +188,7 @@ def world(station_a, session_a, pending_question, approved_question, producer_a)
         "approved": approved_question.pk,
         "answered": answered.pk,
         "ban": ban.pk,
+        "locked": locked.pk,
     }
 
 
@@ -268,7 +297,7 @@ def _crew_routes() -> set[tuple[str, str]]:
 
 def test_every_crew_endpoint_is_in_the_matrix():
     ids = dict.fromkeys(
-        ["station", "session", "guest", "pending", "approved", "answered", "ban"], 1
+        ["station", "session", "guest", "pending", "approved", "answered", "ban", "locked"], 1
     )
     in_matrix = {(resolve(e.url(ids)).route, e.method) for e in MATRIX}
 

@@ -617,3 +617,27 @@ def test_a_browser_may_send_the_key_header_from_another_origin(client, session_a
     assert response["Access-Control-Allow-Origin"] == "*"
     assert "X-Overlay-Key" in response["Access-Control-Allow-Headers"]
     assert "GET" in response["Access-Control-Allow-Methods"]
+
+
+def test_the_preview_feed_shows_the_cued_question_as_it_will_air(get, session_a, moderator_a):
+    from questions.services import question_cue, question_rename, question_reword
+
+    empty = get("/feeds/live-a/preview.json").json()
+    assert empty["cued"] is False and empty["question"] is None
+    q = approved(session_a, "A long question as the audience sent it?", author_name="Camille")
+    question_reword(actor=moderator_a, question=q, text="Short?")
+    question_rename(actor=moderator_a, question=q, name="C.")
+    question_cue(actor=moderator_a, question=q)
+
+    body = get("/feeds/live-a/preview.json").json()
+    assert body["cued"] is True
+    assert (body["question"]["text"], body["question"]["author"]) == ("Short?", "C.")
+    flat = get("/feeds/live-a/preview.json", flat="1").json()
+    assert flat[0]["text"] == "Short?" and flat[0]["cued"] == "true"
+    root = ET.fromstring(get("/feeds/live-a/preview.xml").content)
+    assert root.tag == "preview" and root.find("item/text").text == "Short?"
+    caspar = ET.fromstring(get("/feeds/live-a/preview.xml", style="caspar").content)
+    assert caspar.find("componentData[@id='f0']/data").get("value") == "Short?"
+    # Nothing is on air: the program feed stays empty.
+    assert get("/feeds/live-a/on-air.json").json()["question"] is None
+    assert get("/feeds/live-a/preview.json", key="wrong").status_code == 403

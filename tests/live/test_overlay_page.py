@@ -122,3 +122,24 @@ def test_the_overlay_is_transparent_and_1920_by_1080(client):
     assert "height: 1080px;" in html_body_rule
     assert "overflow: hidden;" in html_body_rule
     assert "background: transparent;" in html_body_rule
+
+
+@pytest.mark.parametrize(
+    ("query", "output"),
+    [
+        ("", "program"),
+        ("&output=preview", "preview"),
+        ("&output=PREVIEW", "preview"),
+        ("&output=bogus", "program"),
+    ],
+)
+def test_the_output_parameter_chooses_program_or_preview(session_a, query, output):
+    response = Client().get(f"/overlay/live-a/?key={session_a.overlay_key}{query}")
+
+    assert response.status_code == 200
+    body = next(attrs for tag, attrs in _parse(response.content.decode()).tags if tag == "body")
+    assert body["data-output"] == output
+
+
+def test_the_preview_output_needs_the_key_too(session_a):
+    assert Client().get("/overlay/live-a/?output=preview&key=nope").status_code == 403

@@ -67,6 +67,7 @@ async def test_the_audience_sees_public_questions_only(audience, session_a):
         "accepts_questions": True,
         "language": "en",
         "max_question_length": 280,
+        "air_locked": False,
     }
     assert [g["name"] for g in snapshot["data"]["guests"]] == ["Aya Lune"]
     assert (await socket.frame())["type"] == "heartbeat"

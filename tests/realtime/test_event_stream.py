@@ -407,6 +407,7 @@ def test_changing_a_sessions_settings_is_announced_with_the_audience_seeing_less
         "accepts_questions",
         "language",
         "max_question_length",
+        "air_locked",
     }
     assert on(sent, "overlay") == []
 

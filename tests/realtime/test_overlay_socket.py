@@ -26,6 +26,8 @@ from tests.realtime.sockets import run, types
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOTHING_ON_AIR = {"question": None, "taken_at": None}
+# The overlay snapshot also carries the cued question, for the preview output.
+NOTHING_CUED = {"question": None}
 
 
 def key_of(session):
@@ -53,7 +55,11 @@ async def test_the_right_key_gets_what_is_on_air_from_the_studio_or_graphics_sof
 
     snapshot = await socket.snapshot()
 
-    assert snapshot == {"seq": 0, "type": "snapshot", "data": {"on_air": NOTHING_ON_AIR}}
+    assert snapshot == {
+        "seq": 0,
+        "type": "snapshot",
+        "data": {"on_air": NOTHING_ON_AIR, "cue": NOTHING_CUED},
+    }
     assert await socket.nothing()
 
 
@@ -76,7 +82,7 @@ async def test_a_graphics_template_server_listed_in_overlay_origins_is_let_in(
     listed = await overlay("live-a", key, origin=b"http://graphics.example:8088")
     other_port = await overlay("live-a", key, origin=b"http://graphics.example")
 
-    assert (await listed.snapshot())["data"] == {"on_air": NOTHING_ON_AIR}
+    assert (await listed.snapshot())["data"] == {"on_air": NOTHING_ON_AIR, "cue": NOTHING_CUED}
     assert other_port.accepted is False
 
 

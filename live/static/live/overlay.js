@@ -1,6 +1,7 @@
 // The broadcast overlay: a lower third with the on-air question, for OBS, vMix and CasparCG
 // browser inputs (1920x1080, transparent). It follows the session's overlay stream
-// (/ws/overlay/<slug>/?key=…, see docs/realtime.md) and shows what is on air.
+// (/ws/overlay/<slug>/?key=…, see docs/realtime.md) and shows what is on air; with
+// ?output=preview it shows the question cued to air next instead (a PVW output, same look).
 //
 // Rules it keeps:
 //   - the text never changes while visible: a new question waits for the old one to animate out,
@@ -8,7 +9,11 @@
 //   - a lost connection changes nothing on screen (graphics must not flash off on a network
 //     blip); <body data-status> says how the stream is (connecting, live, reconnecting, stale,
 //     denied) for monitoring, and the operator decides what to do;
-//   - untrusted text reaches the page through textContent only.
+//   - untrusted text reaches the page through textContent only;
+//   - a question is never cut: a long one shrinks step by step down to a readable floor
+//     (FIT_FLOOR px); the server refuses to take what does not fit at the floor in MAX_LINES
+//     lines of the default look (questions/fit.py), and past the floor the box grows rather
+//     than hide a word.
 //
 // URL parameters (anything invalid is ignored, numbers are clamped):
 //   bg        panel background: #rgb, #rgba, #rrggbb, #rrggbbaa (the "#" may be left out, or sent
@@ -24,15 +29,20 @@
 //                                                                  default 1560px
 //   duration  animation length in ms, 0 to 3000                    default 400
 //   badge     0 hides the source badge (web, sms, social)          default 1
+//   output    program (what is on air) | preview (what is cued)   default program
 // Example: /overlay/<slug>/?key=…&bg=%23101820e6&accent=orange&size=52&align=center&margin=80px
 
 import { LiveStream, socketUrl } from "./realtime.js";
 
 const DEFAULT_SIZE = 46;
 const DEFAULT_DURATION = 400;
-// Font sizes tried, as fractions of `size`, before the text is clamped to three lines.
-const FIT_STEPS = [1, 0.9, 0.8, 0.72, 0.65, 0.58];
-const MAX_LINES = 3;
+// Font sizes tried, as fractions of `size`, down to the readable floor; the same floor and
+// line count as the take's check (questions/fit.py FLOOR_PX, MAX_LINES).
+const FIT_STEPS = [1, 0.9, 0.8, 0.72];
+export const FIT_FLOOR = 30;
+export const MAX_LINES = 4;
+// Lines a question takes, when it can, before the floor allows the last one.
+const COMFORTABLE_LINES = 3;
 // The stylesheet's default stack, behind a chosen font that is missing a glyph or not installed.
 const FONT_FALLBACK =
   'system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
@@ -106,6 +116,7 @@ export function readOptions(search) {
     width: parseLength(get("width"), { px: [320, 1920], pc: [20, 100] }),
     duration: parseNumber(get("duration"), 0, 3000) ?? DEFAULT_DURATION,
     badge: !["0", "false", "no", "off"].includes((get("badge") || "").trim().toLowerCase()),
+    output: oneOf(get("output"), ["program", "preview"], "program"),
   };
 }
 
@@ -144,6 +155,14 @@ function itemFor(question, options) {
 
 function sameItem(a, b) {
   return (a ? a.key : null) === (b ? b.key : null);
+}
+
+// The font sizes the lower third tries, largest first, ending at the floor (or at `size` when
+// the chosen size is below the floor).
+export function fitSizes(size) {
+  const floor = Math.min(size, FIT_FLOOR);
+  const sizes = FIT_STEPS.map((step) => Math.round(size * step)).filter((px) => px > floor);
+  return [...new Set(sizes), floor];
 }
 
 const wait = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
@@ -204,19 +223,23 @@ class LowerThird {
     }
   }
 
-  // Shrink the font step by step until the text fits in three lines; past the last step the
-  // stylesheet clamps it. Measured while hidden (transparent, laid out as when shown).
+  // The largest font size at which the text takes at most three lines, else at most MAX_LINES,
+  // never below the readable floor (nor above the chosen size). Nothing is ever cut: a text
+  // that needs more lines at the floor makes the box taller. Measured while hidden
+  // (transparent, laid out as when shown), so the lower third is never seen half updated.
   fit() {
     const el = this.textEl;
-    el.classList.add("measuring");
-    for (const step of FIT_STEPS) {
-      el.style.setProperty("--lt-fit-size", `${Math.round(this.options.size * step)}px`);
+    const sizes = fitSizes(this.options.size);
+    const lines = (px) => {
+      el.style.setProperty("--lt-fit-size", `${px}px`);
       const lineHeight = parseFloat(getComputedStyle(el).lineHeight);
-      if (!(lineHeight > 0) || el.getBoundingClientRect().height <= lineHeight * MAX_LINES + 1) {
-        break;
+      return lineHeight > 0 ? Math.round(el.getBoundingClientRect().height / lineHeight) : 1;
+    };
+    for (const most of [COMFORTABLE_LINES, MAX_LINES]) {
+      for (const px of sizes) {
+        if (lines(px) <= most) return;
       }
     }
-    el.classList.remove("measuring");
   }
 
   offset() {
@@ -267,14 +290,17 @@ function start() {
   const options = readOptions(window.location.search);
   applyOptions(options, document.documentElement, document.getElementById("safe-area"));
   const lowerThird = new LowerThird(document, options);
+  // The page's own output (set by the server from ?output=) wins over the parsed parameter.
+  const preview = (body.dataset.output || options.output) === "preview";
 
   const path = `/ws/overlay/${encodeURIComponent(slug)}/?key=${encodeURIComponent(key)}`;
   new LiveStream(socketUrl(path), {
     snapshot(data) {
-      lowerThird.show(data.on_air ? data.on_air.question : null);
+      const shape = preview ? data.cue : data.on_air;
+      lowerThird.show(shape ? shape.question : null);
     },
     event(type, data) {
-      if (type === "on_air") lowerThird.show(data.question);
+      if (type === (preview ? "cue" : "on_air")) lowerThird.show(data.question);
     },
     status(status) {
       // Whatever the status, what is on air stays on air: the operator decides.

@@ -1,6 +1,8 @@
 // Commands sent over the live stream: controls' busy and enabled states, notices, errors and undo.
 
 import { Status } from "../realtime.js";
+import { airLocked, openAirEdit } from "./air.js";
+import { wireComposer } from "./backstage.js";
 import { cards, updateCard } from "./cards.js";
 import { dom } from "./dom.js";
 import { select } from "./keyboard.js";
@@ -10,6 +12,7 @@ import { STRINGS, clockFormat, setText, t } from "./text.js";
 const INFO_NOTICE_MS = 8_000;
 const MAX_HOLD_POSITION = 50;
 const COMMAND_TIMEOUT_MS = 10_000; // past this, a command counts as lost: its button is freed
+const CONFIRM_MS = 4_000; // a queue card's "Answered" waits this long for its second touch
 
 let stream = null; // the crew stream, handed over by the entry module
 
@@ -44,14 +47,20 @@ export function syncControls() {
     if (busy) control.setAttribute("aria-busy", "true");
     else control.removeAttribute("aria-busy");
     let blocked = false;
-    if (action === "take") blocked = !sessionLive;
+    const locked = airLocked();
+    if (action === "take") blocked = !sessionLive || locked;
+    if (action === "take_next") blocked = !sessionLive || locked || !state.cue;
+    if (action === "lock") blocked = locked;
+    if (action === "unlock") blocked = !locked;
+    if (action === "uncue") blocked = !state.cue;
+    if (action === "backstage_read") blocked = !control.dataset.message;
     if (action === "clear") blocked = !state.onAir?.question;
     if (action === "answered" && control === dom.onAirAnswered) blocked = question === null;
     control.disabled = !live || busy || blocked;
   }
 }
 
-async function send(action, data, { undoable = false } = {}) {
+export async function send(action, data, { undoable = false } = {}) {
   if (ui.status !== Status.LIVE) {
     showError(t("not_live_no_send"));
     return false;
@@ -65,7 +74,9 @@ async function send(action, data, { undoable = false } = {}) {
     const id = ack?.question?.id ?? data.question;
     if (undoable && id && action === "answered") showInfo(t("done_answered"), id, "requeue");
     else if (undoable && can("moderate") && id) showInfo(t(`done_${action}`), id);
-    else if (action === "reopen" || action === "requeue") showInfo(t(`done_${action}`));
+    else if (["reopen", "requeue", "reword", "rename", "lock", "unlock"].includes(action)) {
+      showInfo(t(`done_${action}`));
+    } else if (action === "backstage_send") showInfo(t("done_backstage_send"));
     return true;
   } catch (error) {
     showError(errorMessage(error));
@@ -89,6 +100,21 @@ function errorMessage(error) {
   if (key in STRINGS) return t(key);
   return error?.message || t("error_generic");
 }
+
+let confirmTimer = 0;
+
+function confirmAnswered(id) {
+  const before = ui.confirmingAnswered;
+  ui.confirmingAnswered = id;
+  window.clearTimeout(confirmTimer);
+  for (const other of [before, id]) {
+    const card = other === null ? null : cards.get(other);
+    if (card) updateCard(card, question(other));
+  }
+  if (id !== null) confirmTimer = window.setTimeout(() => confirmAnswered(null), CONFIRM_MS);
+}
+
+wireComposer(send);
 
 // --- notices ------------------------------------------------------------------------------------
 
@@ -194,7 +220,34 @@ export function onAction(control) {
       send("take", { question: id });
       break;
     case "answered":
-      if (id !== null) send("answered", { question: id }, { undoable: true });
+      // On a queue card the question never aired: a second touch confirms.
+      if (id !== null && control !== dom.onAirAnswered && ui.confirmingAnswered !== id) {
+        confirmAnswered(id);
+      } else if (id !== null) {
+        confirmAnswered(null);
+        send("answered", { question: id }, { undoable: true });
+      }
+      break;
+    case "cue":
+      if (id !== null) {
+        if (state.cue?.id === id) send("uncue", {});
+        else send("cue", { question: id });
+      }
+      break;
+    case "uncue":
+    case "take_next":
+    case "lock":
+    case "unlock":
+      send(action, {});
+      break;
+    case "reword":
+    case "rename":
+      if (q) openAirEdit(action, q, send);
+      break;
+    case "backstage_read":
+      if (control.dataset.message) {
+        send("backstage_read", { message: Number(control.dataset.message) });
+      }
       break;
     case "clear":
       send("clear", {});

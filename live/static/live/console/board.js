@@ -2,6 +2,8 @@
 
 import { actionButton, cards, placeCards, sourceLabel, sweepCards } from "./cards.js";
 import { syncControls } from "./actions.js";
+import { drawAir, drawTimer } from "./air.js";
+import { drawBackstage } from "./backstage.js";
 import { dom } from "./dom.js";
 import { CLOSED, can, queueOrder, state, ui } from "./state.js";
 import { el, formatTime, setText, t } from "./text.js";
@@ -27,6 +29,8 @@ export function draw() {
   if (dom.moderation) drawModeration();
   drawQueue();
   drawOnAir();
+  drawAir();
+  drawBackstage();
   drawRecent();
   sweepCards();
   syncControls();
@@ -133,8 +137,10 @@ function drawOnAir() {
   setText(dom.onAirAuthor, q ? [q.author_name || t("anonymous"), sourceLabel(q.source)].join(" · ") : "");
   const guest = q?.guest ? [q.guest.name, q.guest.title].filter(Boolean).join(", ") : "";
   setText(dom.onAirGuest, guest ? t("for_guest", { guest }) : "");
+  // The elapsed time since the take, ticking; the clock time it was taken on hover.
   const since = q && state.onAir.taken_at ? formatTime(state.onAir.taken_at) : "";
-  setText(dom.onAirSince, since ? t("on_air_since", { time: since }) : "");
+  dom.onAirSince.title = since ? t("on_air_since", { time: since }) : "";
+  drawTimer();
 }
 
 function recentItem(q) {

@@ -161,8 +161,10 @@ function makeQueueCard(id) {
   const { refs } = card;
   if (can("on_air")) {
     refs.take = actionButton("take", id, t("take"), "primary take");
-    refs.answered = actionButton("answered", id, t("answered"));
-    refs.actions.append(refs.take, refs.answered);
+    refs.cue = actionButton("cue", id, t("cue"), "cue-button");
+    refs.cue.title = `${t("cue")} (q)`;
+    refs.answered = actionButton("answered", id, t("answered"), "answered-button");
+    refs.actions.append(refs.take, refs.cue, refs.answered);
   }
   if (can("on_air") || can("moderate")) {
     refs.hold = actionButton("hold", id, t("hold_place"));
@@ -172,6 +174,20 @@ function makeQueueCard(id) {
     refs.starButton = starButton(id);
     refs.actions.append(refs.starButton);
   }
+  // Too long for the lower third: said on the card, with the two ways to make it fit.
+  refs.fit = el("div", "fit-warning");
+  refs.fit.append(el("span", "fit-label", t("too_long")));
+  if (can("moderate")) {
+    refs.fit.append(
+      actionButton("reword", id, t("reword"), "quiet"),
+      actionButton("rename", id, t("rename"), "quiet"),
+    );
+  }
+  refs.airsAs = el("p", "airs-as");
+  refs.fit.hidden = true;
+  refs.airsAs.hidden = true;
+  card.el.insertBefore(refs.airsAs, refs.flags);
+  card.el.insertBefore(refs.fit, refs.actions);
   return card;
 }
 
@@ -203,6 +219,17 @@ export function sourceLabel(source) {
   return STRINGS[`source_${kind}`] ?? kind;
 }
 
+// Stored reasons are written in English. An English console shows them whole; another shows only
+// the quoted findings they carry (a masked word or number, a link), which read the same in any
+// language.
+const ENGLISH = /^en\b/i.test(document.documentElement.lang || "en");
+
+function flagDetail(reason) {
+  if (ENGLISH) return reason;
+  const found = [...reason.matchAll(/"([^"]+)"|'([^']+)'/g)].map((m) => m[1] ?? m[2]);
+  return found.join(", ");
+}
+
 // What the automatic checks raised, for the moderator: a chip per flag, its reason as text.
 function drawFlags(list, flags) {
   const key = JSON.stringify(flags ?? []);
@@ -211,9 +238,17 @@ function drawFlags(list, flags) {
   list.replaceChildren(
     ...(flags ?? []).map((f) => {
       const item = el("li", `flag flag-${String(f.code).replace(/[^a-z_]/g, "")}`);
-      item.append(el("span", "flag-code", t(`flag_${f.code}`) || f.code));
-      item.title = f.reason;
-      item.append(el("span", "flag-reason", f.reason));
+      // A known code shows its label in the page's language; an unknown one, its stored reason.
+      const key = `flag_${f.code}`;
+      let label = key in STRINGS ? t(key) : f.reason || String(f.code);
+      const field = `field_${f.field}`;
+      if (f.field && f.field !== "text" && field in STRINGS) {
+        label = t("flag_about", { field: t(field), label });
+      }
+      item.append(el("span", "flag-code", label));
+      item.title = f.reason ?? "";
+      const detail = key in STRINGS ? flagDetail(f.reason ?? "") : "";
+      if (detail) item.append(el("span", "flag-reason", detail));
       return item;
     }),
   );
@@ -243,6 +278,22 @@ export function updateCard(card, q) {
     refs.held.hidden = !q.hold_position;
     setText(refs.held, q.hold_position ? t("held_at", { n: q.hold_position }) : "");
     card.el.classList.toggle("held", Boolean(q.hold_position));
+    refs.fit.hidden = q.fits !== false;
+    card.el.classList.toggle("too-long", q.fits === false);
+    const airs = [q.air_name, q.air_text].filter(Boolean).join(" — ");
+    refs.airsAs.hidden = !airs;
+    setText(refs.airsAs, airs ? t("airs_as", { text: airs }) : "");
+    const cued = state.cue?.id === q.id;
+    card.el.classList.toggle("cued", cued);
+    if (refs.cue) {
+      setText(refs.cue, cued ? t("cued") : t("cue"));
+      refs.cue.setAttribute("aria-pressed", String(cued));
+    }
+    if (refs.answered) {
+      const confirming = ui.confirmingAnswered === q.id;
+      setText(refs.answered, confirming ? t("confirm_answered") : t("answered"));
+      refs.answered.classList.toggle("confirming", confirming);
+    }
     if (refs.hold) {
       setText(refs.hold, q.hold_position ? t("release_place") : t("hold_place"));
       refs.hold.setAttribute("aria-pressed", String(Boolean(q.hold_position)));

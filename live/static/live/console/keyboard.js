@@ -101,6 +101,25 @@ document.addEventListener("keydown", (ev) => {
     case "a":
       clickIfPresent(dom.onAirAnswered);
       break;
+    case "q":
+      clickIfPresent(selected?.refs.cue);
+      break;
+    case "n":
+      clickIfPresent(dom.takeNext);
+      break;
+    case "L":
+      clickIfPresent(dom.airLock);
+      break;
+    case "U":
+      clickIfPresent(dom.airUnlock);
+      break;
+    case "r":
+      if (dom.backstageBanner && !dom.backstageBanner.hidden) clickIfPresent(dom.backstageRead);
+      break;
+    case "b":
+      if (!dom.backstageInput) return;
+      dom.backstageInput.focus();
+      break;
     case "h":
       setHoldOrder(!ui.holdOrder);
       break;

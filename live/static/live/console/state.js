@@ -13,6 +13,8 @@ export const state = {
   guests: [],
   questions: new Map(), // id -> question (a new object on every change: see ensureCard)
   onAir: { question: null, taken_at: null },
+  cue: null, // the cued question, as the lower third would show it, or null
+  backstage: new Map(), // message id -> backstage message, with its read receipt
   capabilities: new Set(config.capabilities),
   clockOffset: 0, // server clock minus ours
   queue: new RankedQueue({ prior: 1, halfLifeMinutes: 10 }), // approved questions, in order
@@ -28,6 +30,7 @@ export const ui = {
   selectedIndex: 0,
   busy: new Set(), // "action:question" keys of commands waiting for their answer
   rejecting: new Set(), // ids whose reject reason field is open
+  confirmingAnswered: null, // the queue card whose "Answered" waits for a second touch
   closedAt: new Map(), // id -> when this page saw it answered or rejected
   lastUpdate: null,
   guestsDrawn: null,
@@ -63,8 +66,26 @@ export function applySnapshot(data) {
   for (const id of ui.rejecting) {
     if (state.questions.get(id)?.status !== "pending") ui.rejecting.delete(id);
   }
+  state.backstage = new Map((data.backstage ?? []).map((m) => [m.id, m]));
+  state.cue = "cue" in data ? data.cue?.question ?? null : cueFromQuestions();
   ui.lastUpdate = Date.now();
   invalidate({ all: true });
+}
+
+// Without a cue in the snapshot: the question marked cued, as the crew sees it.
+function cueFromQuestions() {
+  for (const q of state.questions.values()) {
+    if (q.cued_at && q.status === "approved") {
+      return {
+        id: q.id,
+        text: q.air_text || q.text,
+        author_name: q.air_name || q.author_name,
+        source: q.source,
+        guest: null,
+      };
+    }
+  }
+  return null;
 }
 
 export function applyEvent(type, data) {
@@ -94,6 +115,13 @@ export function applyEvent(type, data) {
     }
   } else if (type === "on_air") {
     state.onAir = data;
+  } else if (type === "cue") {
+    state.cue = data.question ?? null;
+    invalidate({ all: true }); // the cued card and the one before it are marked
+    return;
+  } else if (type === "backstage") {
+    const m = data.message;
+    if (m) state.backstage.set(m.id, m);
   } else if (type === "session") {
     const weightsBefore = queueWeights();
     state.session = data.session;

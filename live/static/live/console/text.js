@@ -38,6 +38,16 @@ export function formatTime(iso, format = timeFormat) {
   return Number.isNaN(ms) ? "" : format.format(ms);
 }
 
+// Elapsed time as m:ss, or h:mm:ss past the hour.
+export function formatElapsed(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  if (hours) return `${hours}:${String(minutes).padStart(2, "0")}:${seconds}`;
+  return `${String(minutes).padStart(2, "0")}:${seconds}`;
+}
+
 export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
