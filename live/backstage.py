@@ -74,7 +74,7 @@ def backstage_read(*, actor: User, message: BackstageMessage) -> BackstageMessag
         raise Conflict(_("The host marks this message read, not its sender."), code="own_message")
     with transaction.atomic():
         locked = (
-            BackstageMessage.objects.select_for_update(no_key=True)
+            BackstageMessage.objects.select_for_update(no_key=True, of=("self",))
             .select_related("sender", "read_by")
             .get(pk=message.pk)
         )
