@@ -119,9 +119,11 @@ messages: venv
 	cd studio && ../$(BIN)/python ../manage.py makemessages -l fr
 	cd questions && ../$(BIN)/python ../manage.py makemessages -l fr
 	cd live && ../$(BIN)/python ../manage.py makemessages -l fr
+	cd reports && ../$(BIN)/python ../manage.py makemessages -l fr
 	cd studio && ../$(BIN)/python ../manage.py compilemessages
 	cd questions && ../$(BIN)/python ../manage.py compilemessages
 	cd live && ../$(BIN)/python ../manage.py compilemessages
+	cd reports && ../$(BIN)/python ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -37,6 +37,14 @@ class Author(models.Model):
     display_name = models.CharField(max_length=120, blank=True)
     handle = models.CharField(max_length=120, blank=True)
     avatar_url = models.URLField(blank=True)
+    followers_count = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Followers on the social network, from the profile at ingest; empty if unknown."),
+    )
+    followers_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the follower count was last read.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "studio",
     "questions",
     "live",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ from live import pages as studio_pages
 from questions import apis as q
 from questions import public_apis as pub
 from questions.ingest import views as ingest_views
+from reports import urls as report_urls
 from socialroom.views import api_not_found
 
 admin.site.site_header = "Social Room studio"
@@ -94,6 +95,8 @@ api: list[URLPattern | URLResolver] = [
         name="api-docs",
     ),
     path("auth/", include("rest_framework.urls")),
+    # The session report, its figures and the exports (reports/).
+    *report_urls.api_urlpatterns,
     # Anything else under /api/ answers in the API's error shape, in debug mode too.
     re_path(r"^.*$", api_not_found),
 ]
@@ -118,6 +121,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("feeds/<slug:slug>/queue.<str:fmt>", feeds.queue, name="feed-queue"),
     path("ingest/sms/<str:token>/", ingest_views.sms, name="ingest-sms"),
     path("ingest/webhook/<str:token>/", ingest_views.webhook, name="ingest-webhook"),
+    *report_urls.page_urlpatterns,
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Lowest first: a package may import its own layer and the ones below it, never one above.
-LAYERS = ("studio", "questions", "live", "socialroom")
+LAYERS = ("studio", "questions", "live", "reports", "socialroom")
 
 
 def modules(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:

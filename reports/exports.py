@@ -1,0 +1,7 @@
+"""Filled in by the report work."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
