@@ -9,7 +9,7 @@ PORT ?= 8000
 LOOPBACK := $(filter 127.% localhost ::1 [::1],$(HOST))
 RUN_DEBUG := $(if $(LOOPBACK),$(or $(DEBUG),1),0)
 
-.PHONY: run run-settings test lint format venv lock migrate seed messages worker beat follow clean bench bench-quick
+.PHONY: run run-settings test lint format venv lock migrate seed messages worker beat follow clean bench bench-quick bench-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,11 @@ bench: $(BIN)/python
 bench-quick: $(BIN)/python
 	$(BENCH_SETUP)
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+# How long the session report of a 50,000-question session takes (bench/report_timing.py), on the
+# configured database (DATABASE_URL); writes bench/results/report_timing.json.
+bench-report: $(BIN)/python
+	$(BIN)/python -m bench.report_timing $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -248,6 +248,10 @@ def seed_demo(*, password: str | None = None) -> DemoLogins:
     return DemoLogins(producer="producer", host="host", password=password, session=session)
 
 
+# Followers of the demo's social authors, as their network's profile would tell them.
+DEMO_FOLLOWERS = {"Inès": 12_345, "Sam": 860, "Jade": 48_200, "Chris": 1_250_000, "promo_bot": 3}
+
+
 def _seed_questions(session: LiveSession, guests: list[Guest], producer) -> None:
     for n, (text, name, source, guest_ix, target, starred, votes) in enumerate(DEMO_QUESTIONS):
         if source == "manual":
@@ -259,6 +263,7 @@ def _seed_questions(session: LiveSession, guests: list[Guest], producer) -> None
                 external_id=opaque_id(f"demo-{n}", purpose="demo"),
                 display_name=name,
                 handle=f"@{name.lower()}" if source.startswith("social:") else "",
+                followers=DEMO_FOLLOWERS.get(name) if source.startswith("social:") else None,
             )
         result = q.question_submit(
             session=session,

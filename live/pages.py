@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
@@ -128,6 +128,13 @@ CONSOLE_STRINGS = {
     "error_message_too_long": _("Too long: a backstage message has at most 140 characters."),
     "error_own_message": _("The host marks this message read, not its sender."),
     "role_changed": _("Your role has changed: reloading the console."),
+    "followers_one": _("{n} follower"),
+    "followers_other": _("{n} followers"),
+    "followers_exact": _("Followers on {network}: {n}"),
+    "trending_empty": _("No trending terms yet"),
+    "trending_error": _("Trending terms are not available right now."),
+    "trending_as_of": _("last {minutes} min · {time}"),
+    "trending_term": _("{count} in the last {minutes} min, {previous} in the half hour before"),
 }
 
 
@@ -189,6 +196,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "login_url": f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}",
         "username": request.user.get_username(),
         "backstage_max_length": BACKSTAGE_MESSAGE_MAX_LENGTH,
+        "trending_url": _trending_url(session),
     }
     return render(
         request,
@@ -204,6 +212,15 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
             "backstage_max_length": BACKSTAGE_MESSAGE_MAX_LENGTH,
         },
     )
+
+
+def _trending_url(session: LiveSession) -> str | None:
+    """The session's trending terms (an API of the report, served above this app: found by its
+    route's name); None where that route is not installed, and the console shows no panel."""
+    try:
+        return reverse("session-trending", kwargs={"pk": session.pk})
+    except NoReverseMatch:
+        return None
 
 
 @never_cache

@@ -40,7 +40,7 @@ class Author(models.Model):
     followers_count = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text=_("Followers on the social network, from the profile at ingest; empty if unknown."),
+        help_text=_("Followers on the network, from the profile at ingest; empty if unknown."),
     )
     followers_checked_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the follower count was last read.")

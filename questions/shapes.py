@@ -28,6 +28,8 @@ def crew_question(q: Question) -> dict[str, Any]:
             if author is not None
             else None
         ),
+        # The author's followers on their network when known (crew only: never public).
+        "author_followers": author.followers_count if author is not None else None,
         "source": q.source,
         "status": q.status,
         "starred": q.starred,

@@ -4,6 +4,7 @@
 - ``webhook``: signed JSON webhook for any other system;
 - ``mastodon``: a hashtag followed through the streaming API, with polling as fallback;
 - ``bluesky``: posts with the session's hashtags from a Jetstream websocket;
+- ``appview``: their authors' Bluesky profiles (handle, name, followers), read from an AppView;
 - ``replay``: a recorded stream (JSONL or CSV) imported by a management command;
 - ``follower``: what the Mastodon and Bluesky followers share (feed, backoff, status, ingestion);
 - ``follow``: the managed process that follows the Mastodon and Bluesky feeds of live sessions.

@@ -8,7 +8,7 @@ from typing import Any
 from questions.automod.normalise import RAW_LENGTH_CEILING
 from questions.models import IngestFeed
 from questions.services import AuthorInfo, SubmitResult, question_submit
-from questions.services.submission import NAME_LENGTH
+from questions.services.submission import NAME_LENGTH, followers_or_none
 from studio.errors import DomainError
 from studio.models import LiveSession
 
@@ -25,6 +25,8 @@ class IncomingMessage:
     Limits come first: on construction the text is cut to the largest raw length any session
     reads (``RAW_LENGTH_CEILING``) and the name and handle to their field length, so that
     nothing, the task queue included, carries or reads more of a hostile message.
+    ``author_followers`` is the author's follower count when the platform gave one with the
+    message; anything but a sane count becomes None (unknown).
     """
 
     source: str
@@ -35,6 +37,7 @@ class IncomingMessage:
     author_name: str = ""
     author_handle: str = ""
     author_avatar: str = ""
+    author_followers: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -46,6 +49,7 @@ class IncomingMessage:
             value = getattr(self, name)
             if isinstance(value, str) and len(value) > limit:
                 object.__setattr__(self, name, value[:limit])
+        object.__setattr__(self, "author_followers", followers_or_none(self.author_followers))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +71,7 @@ def ingest(session: LiveSession, message: IncomingMessage) -> SubmitResult | Non
         display_name=message.author_name,
         handle=message.author_handle,
         avatar_url=message.author_avatar if message.author_avatar.startswith("https://") else "",
+        followers=message.author_followers,
     )
     try:
         return question_submit(

@@ -11,7 +11,12 @@ every ``save_every`` seconds for the events skipped in between. A reconnection a
 minus ``CURSOR_MARGIN_US``; the few posts seen twice are absorbed by their unique id
 ``at://<did>/app.bsky.feed.post/<rkey>``.
 
-Feed settings: ``config = {"endpoint": "wss://…/subscribe"}`` (default: a public Jetstream).
+Jetstream gives only the author's DID: their handle, display name and follower count come from
+an AppView (``questions.ingest.appview``), at most once per author per hour, never holding a
+message back.
+
+Feed settings: ``config = {"endpoint": "wss://…/subscribe"}`` (default: a public Jetstream) and
+``"appview"`` (an https:// base URL; default ``https://public.api.bsky.app``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import connect
 
 from questions.identity import opaque_id
+from questions.ingest.appview import (
+    PROFILE_PAUSE,
+    PROFILE_TIMEOUT,
+    PROFILE_TTL,
+    Profiles,
+    appview_url,
+)
 from questions.ingest.base import IncomingMessage
 from questions.ingest.follower import Backoff, FeedSpec, FollowerBase
 
@@ -108,13 +120,17 @@ class BlueskyFollower(FollowerBase):
         open_timeout: float = 10.0,
         idle_timeout: float = 10.0,
         margin_us: int = CURSOR_MARGIN_US,
+        profile_timeout: float = PROFILE_TIMEOUT,
+        profile_ttl: float = PROFILE_TTL,
+        profile_pause: float = PROFILE_PAUSE,
     ) -> None:
         super().__init__(spec, backoff=backoff)
         self.config_error = ""
         try:
             self.endpoint = endpoint_url(spec.config.get("endpoint"))
+            appview = appview_url(spec.config.get("appview"))
         except ValueError as exc:
-            self.endpoint = ""
+            self.endpoint = appview = ""
             self.config_error = str(exc)
         if not spec.hashtags:
             self.config_error = "The session has no hashtags to follow."
@@ -126,6 +142,9 @@ class BlueskyFollower(FollowerBase):
         self.cursor: int | None = int(spec.checkpoint) if spec.checkpoint.isdigit() else None
         self._saved = self.cursor
         self._saved_at = time.monotonic()
+        self.profiles = Profiles(
+            appview, timeout=profile_timeout, ttl=profile_ttl, pause=profile_pause, owner=repr(self)
+        )
 
     def url(self) -> str:
         parts = urlsplit(self.endpoint)
@@ -205,6 +224,7 @@ class BlueskyFollower(FollowerBase):
         message = event_to_message(event, self.tags)
         cursor = max(time_us, self.cursor or 0)
         if message is not None:
+            message = await self.profiles.complete(message, str(event["did"]))
             await self.ingest(message, checkpoint=str(cursor))
             self._saved, self._saved_at = cursor, time.monotonic()
         self.cursor = cursor

@@ -11,7 +11,8 @@ is processed in reverse); a backlog longer than a page is walked forward page by
 
 The checkpoint is the highest status id processed (ids are numeric strings compared as
 integers), saved after the status's question is stored. Reblogs are skipped. Content is HTML:
-normalisation strips the markup.
+normalisation strips the markup. The author's follower count comes with every status
+(``account.followers_count``) and is stored on the author.
 
 Feed settings: ``config = {"instance": "https://mastodon.example"}``, optionally ``"streaming"``
 (the streaming server's base URL when it is elsewhere), ``"poll_interval"`` (seconds, 20) and
@@ -34,6 +35,7 @@ from httpx_sse import aconnect_sse
 from questions.identity import opaque_id
 from questions.ingest.base import IncomingMessage
 from questions.ingest.follower import Backoff, FeedSpec, FollowerBase, StreamFailed
+from questions.services.submission import followers_or_none
 
 log = logging.getLogger("questions.ingest")
 
@@ -86,6 +88,8 @@ def status_to_message(status: dict[str, Any], *, host: str) -> IncomingMessage |
         author_name=name,
         author_handle=handle,
         author_avatar=avatar if isinstance(avatar, str) else "",
+        # A number as the account's profile shows it; anything else is no count (unknown).
+        author_followers=followers_or_none(account.get("followers_count")),
     )
 
 

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='author',
             name='followers_count',
-            field=models.PositiveIntegerField(blank=True, help_text='Followers on the social network, from the profile at ingest; empty if unknown.', null=True),
+            field=models.PositiveIntegerField(blank=True, help_text='Followers on the network, from the profile at ingest; empty if unknown.', null=True),
         ),
     ]

@@ -47,6 +47,9 @@ CREW_SOURCES = {"manual", "import"}
 NAME_LENGTH = 120
 # ``Author.avatar_url``: a longer address is dropped, not cut into a broken one.
 AVATAR_URL_LENGTH = 200
+# The most followers a count may say: the largest accounts anywhere have a few hundred million,
+# and the column holds up to 2**31 - 1 on every database.
+FOLLOWERS_CEILING = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,17 @@ class AuthorInfo:
     display_name: str = ""
     handle: str = ""
     avatar_url: str = ""
+    # Followers on the platform, read from the profile with the message; None: not known now
+    # (what is stored stays).
+    followers: int | None = None
+
+
+def followers_or_none(value: object) -> int | None:
+    """A follower count as a platform reports it, or None when it is not a sane one (not an
+    integer, negative, past ``FOLLOWERS_CEILING``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= FOLLOWERS_CEILING else None
 
 
 def _plain_name(raw: str) -> str:
@@ -72,6 +86,11 @@ def _within_limits(info: AuthorInfo) -> AuthorInfo:
         display_name=_plain_name(info.display_name),
         handle=_plain_name(info.handle),
         avatar_url=info.avatar_url if len(info.avatar_url) <= AVATAR_URL_LENGTH else "",
+        followers=(
+            None
+            if isinstance(info.followers, bool) or not isinstance(info.followers, int)
+            else min(max(info.followers, 0), FOLLOWERS_CEILING)
+        ),
     )
 
 
@@ -82,6 +101,11 @@ class SubmitResult:
 
 
 def _author_upsert(info: AuthorInfo) -> Author:
+    """The author, created or brought up to date: a blank name, handle or avatar and an unknown
+    follower count leave what is stored; a known count is stored with the time it was read."""
+    reach = {}
+    if info.followers is not None:
+        reach = {"followers_count": info.followers, "followers_checked_at": timezone.now()}
     author, created = Author.objects.get_or_create(
         platform=info.platform,
         external_id=info.external_id,
@@ -89,6 +113,7 @@ def _author_upsert(info: AuthorInfo) -> Author:
             "display_name": info.display_name,
             "handle": info.handle,
             "avatar_url": info.avatar_url,
+            **reach,
         },
     )
     if not created:
@@ -100,7 +125,7 @@ def _author_upsert(info: AuthorInfo) -> Author:
                 ("avatar_url", info.avatar_url),
             )
             if v and getattr(author, k) != v
-        }
+        } | reach
         if changed:
             for k, v in changed.items():
                 setattr(author, k, v)

@@ -73,6 +73,8 @@ def _values(route: Route, cast: Cast, pk: int | None = None) -> dict[str, str]:
         "pk": str(real if pk is None else pk),
         "slug": cast.session.slug,
         "fmt": "json",
+        "kind": "questions",
+        "name": "questions",
         "token": cast.sms.token if "ingest/sms/" in template else cast.webhook.token,
         "object_id": str(real if pk is None else pk),
         "content_type_id": "1",

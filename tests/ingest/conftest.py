@@ -11,7 +11,7 @@ from django.db import connections
 
 from questions.ingest.follower import Backoff, FeedSpec
 from questions.models import IngestFeed, Question
-from tests.ingest.fakes import FakeJetstream, FakeMastodon
+from tests.ingest.fakes import FakeAppView, FakeJetstream, FakeMastodon
 
 run = database_sync_to_async
 
@@ -35,6 +35,18 @@ def fake_mastodon():
 @pytest.fixture
 def fake_jetstream():
     fake = FakeJetstream().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def fake_appview(monkeypatch):
+    """Bluesky profiles come from this loopback AppView unless a feed names another: no test
+    asks the real one."""
+    from questions.ingest import appview
+
+    fake = FakeAppView().start()
+    monkeypatch.setattr(appview, "DEFAULT_APPVIEW", fake.url)
     yield fake
     fake.stop()
 

@@ -5,6 +5,8 @@
   ``update`` and ``delete`` events, ``:thump`` heartbeats), on an ephemeral port.
 - ``FakeJetstream``: Jetstream's ``/subscribe`` websocket with ``wantedCollections`` and a
   microsecond ``cursor`` that replays stored events, then live ones.
+- ``FakeAppView``: a Bluesky AppView's ``app.bsky.actor.getProfile`` (XRPC over HTTP), with the
+  answers of a failing one on demand.
 - ``twilio_signature`` and ``webhook_signature``: what the senders compute, written from their
   specifications rather than with the code under test.
 
@@ -151,6 +153,7 @@ class FakeMastodon(_StreamingFake):
         account_id: str = "109876543210987654",
         reblog: bool = False,
         created_at: str = "2030-01-01T12:00:00.000Z",
+        followers: Any = 120,
     ) -> dict[str, Any]:
         status = copy.deepcopy(fixture("mastodon_status.json"))
         with self._cond:
@@ -170,7 +173,11 @@ class FakeMastodon(_StreamingFake):
             tags=[{"name": t, "url": f"https://{self.host}/tags/{t}"} for t in tags],
         )
         status["account"].update(
-            id=account_id, username=username, acct=username, display_name=username.title()
+            id=account_id,
+            username=username,
+            acct=username,
+            display_name=username.title(),
+            followers_count=followers,
         )
         if reblog:
             original = copy.deepcopy(status)
@@ -398,3 +405,90 @@ class FakeJetstream(_StreamingFake):
                     connection.send(json.dumps(event))
         except ConnectionClosed:
             pass
+
+
+class FakeAppView:
+    """A Bluesky AppView answering ``GET /xrpc/app.bsky.actor.getProfile?actor=<did>``.
+
+    ``profiles`` maps a DID to its ``ProfileViewDetailed``; an unknown DID gets XRPC's 400
+    ``InvalidRequest``. ``status`` answers every request with that HTTP status instead,
+    ``body`` with those raw bytes, and ``delay`` makes every answer that many seconds late.
+    ``requests`` lists the ``actor`` of every request.
+    """
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.requests: list[str] = []
+        self.status = 200
+        self.body: bytes | None = None
+        self.delay = 0.0
+        fake = self
+
+        class Handler(_AppViewHandler):
+            server_fake = fake
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> Self:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_profile(
+        self,
+        did: str,
+        *,
+        handle: str = "lea.bsky.social",
+        display_name: Any = "Léa",
+        followers: Any = 1234,
+    ) -> dict[str, Any]:
+        profile = {
+            "did": did,
+            "handle": handle,
+            "displayName": display_name,
+            "description": "Listens to the show every morning.",
+            "followersCount": followers,
+            "followsCount": 321,
+            "postsCount": 42,
+            "indexedAt": "2024-09-01T10:00:00.000Z",
+            "createdAt": "2023-05-01T10:00:00.000Z",
+        }
+        self.profiles[did] = profile
+        return profile
+
+
+class _AppViewHandler(_MastodonHandler):
+    server_fake: FakeAppView  # type: ignore[assignment]
+
+    def do_GET(self) -> None:
+        fake = self.server_fake
+        parts = urlsplit(self.path)
+        actor = parse_qs(parts.query).get("actor", [""])[0]
+        fake.requests.append(actor)
+        if fake.delay:
+            time.sleep(fake.delay)
+        try:
+            if parts.path != "/xrpc/app.bsky.actor.getProfile":
+                self._json(404, {"error": "MethodNotImplemented", "message": "Not found"})
+            elif fake.status != 200:
+                self._json(fake.status, {"error": "InternalServerError", "message": "Boom"})
+            elif fake.body is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(fake.body)))
+                self.end_headers()
+                self.wfile.write(fake.body)
+            elif actor in fake.profiles:
+                self._json(200, fake.profiles[actor])
+            else:
+                self._json(400, {"error": "InvalidRequest", "message": "Profile not found"})
+        except OSError:
+            pass  # the client gave up waiting

@@ -12,6 +12,7 @@ import { invalidate } from "./console/board.js";
 import "./console/keyboard.js";
 import { applyEvent, applySnapshot, ui } from "./console/state.js";
 import { config } from "./console/text.js";
+import { startTrending } from "./console/trending.js";
 
 const DECAY_REFRESH_MS = 10_000; // scores decay with time: rank again even without events
 
@@ -28,3 +29,4 @@ window.setInterval(() => {
 }, DECAY_REFRESH_MS);
 
 stream.start();
+startTrending();

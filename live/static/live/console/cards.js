@@ -1,7 +1,16 @@
 // Question cards: one DOM node per question, built once, updated in place, moved between columns.
 
 import { can, state, ui } from "./state.js";
-import { STRINGS, el, formatTime, setText, t, votesLabel } from "./text.js";
+import {
+  STRINGS,
+  el,
+  followersExact,
+  followersLabel,
+  formatTime,
+  setText,
+  t,
+  votesLabel,
+} from "./text.js";
 
 const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
 
@@ -263,8 +272,12 @@ export function updateCard(card, q) {
   // An SMS author's handle is their masked number, already shown as the name.
   const bare = q.author?.handle ? q.author.handle.replace(/^@/, "") : "";
   const handle = bare && bare !== author ? ` @${bare}` : "";
-  const parts = [author + handle, sourceLabel(q.source), formatTime(q.created_at)];
+  // The author's reach on their network, when known, next to their name.
+  const reach = followersLabel(q.author_followers);
+  const parts = [author + handle, reach, sourceLabel(q.source), formatTime(q.created_at)];
   setText(refs.byline, parts.filter(Boolean).join(" · "));
+  const exact = followersExact(q.author_followers, sourceLabel(q.source));
+  if (refs.byline.title !== exact) refs.byline.title = exact;
   refs.star.hidden = !q.starred;
   card.el.classList.toggle("starred", q.starred);
   const guest = q.guest == null ? "" : guestName(q.guest);

@@ -10,6 +10,12 @@ export const clockFormat = new Intl.DateTimeFormat(undefined, {
   second: "2-digit",
 });
 const plurals = new Intl.PluralRules(document.documentElement.lang || undefined);
+// Follower counts, short: "12.3K" in English, "12,3 k" in French.
+const compact = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+  notation: "compact",
+  maximumFractionDigits: 1,
+});
+const whole = new Intl.NumberFormat(document.documentElement.lang || undefined);
 
 function readJson(id) {
   return JSON.parse(document.getElementById(id).textContent);
@@ -26,6 +32,19 @@ export function t(key, params = {}) {
 export function votesLabel(n, { number = true } = {}) {
   const key = plurals.select(n) === "one" ? "vote_one" : "vote_other";
   return t(key, { n: number ? n : "" }).trim();
+}
+
+// "12.3K followers" / "12,3 k abonnés"; "" when the count is not known.
+export function followersLabel(n) {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return "";
+  const key = plurals.select(n) === "one" ? "followers_one" : "followers_other";
+  return t(key, { n: compact.format(n) });
+}
+
+// The exact count, for the label's tooltip: "12,345 followers on bluesky".
+export function followersExact(n, network) {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return "";
+  return t("followers_exact", { n: whole.format(n), network });
 }
 
 // Case- and accent-insensitive search: "reforme" finds "réforme".
