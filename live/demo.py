@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from questions import services as q
+from questions.models import ModerationLogEntry, Question, Vote
 from questions.identity import opaque_id
 from questions.services import AuthorInfo
 from studio import services as studio_services
@@ -245,7 +248,39 @@ def seed_demo(*, password: str | None = None) -> DemoLogins:
             ),
         ]
         _seed_questions(session, guests, producer)
+        _spread_over_the_last_half_hour(session)
     return DemoLogins(producer="producer", host="host", password=password, session=session)
+
+
+# The seeded questions arrive over this long before the demo starts, so that its report has a
+# history: arrivals per minute, decisions a little after each arrival, votes coming in.
+DEMO_HISTORY = timedelta(minutes=30)
+
+
+def _spread_over_the_last_half_hour(session: LiveSession) -> None:
+    """Place the seeded history in time: the services stamp everything "now"."""
+    now = timezone.now()
+    start = now - DEMO_HISTORY
+    questions = list(session.questions.order_by("id"))
+    step = (DEMO_HISTORY - timedelta(minutes=5)) / max(len(questions), 1)
+    for n, question in enumerate(questions):
+        arrived = start + step * n
+        decided = arrived + timedelta(seconds=25 + (n * 37) % 150)
+        fields: dict[str, object] = {"created_at": arrived}
+        if question.approved_at is not None:
+            fields["approved_at"] = decided
+        if question.answered_at is not None:
+            fields["answered_at"] = decided + timedelta(minutes=2)
+        Question.objects.filter(pk=question.pk).update(**fields)
+        log = ModerationLogEntry.objects.filter(question=question)
+        log.filter(action="submit").update(created_at=arrived)
+        log.exclude(action="submit").update(created_at=decided)
+        room = max((now - decided).total_seconds() - 1, 1)
+        for k, vote_pk in enumerate(
+            Vote.objects.filter(question=question).order_by("id").values_list("pk", flat=True)
+        ):
+            at = decided + timedelta(seconds=(k * 47 + n * 11) % room)
+            Vote.objects.filter(pk=vote_pk).update(created_at=at)
 
 
 # Followers of the demo's social authors, as their network's profile would tell them.

@@ -218,9 +218,9 @@ def test_the_page_shows_the_top_questions_contributors_reach_and_trending_terms(
     assert [row[0] for row in page.rows("top-not-aired", html)][:3] == ["2", "2", "1"]
     contributors = page.rows("contributors", html)
     assert contributors[0] == ["Camille", "—", "2", "1", "4", "—"]
-    assert contributors[2] == ["Ada", "@ada@mastodon.example", "1", "1", "6", "1200"]
-    assert page.text("reach-followers") == "11549"
-    assert page.rows("reach-top", html)[0] == ["Troll @troll", "9999"]
+    assert contributors[2] == ["Ada", "@ada@mastodon.example", "1", "1", "6", "1,200"]
+    assert page.text("reach-followers") == "11,549"
+    assert page.rows("reach-top", html)[0] == ["Troll @troll", "9,999"]
     # Mentions in the last ten minutes / in the half hour before.
     assert page.text("trending-terms") == "budget 4 / 0 orchestra 4 / 0 culture 2 / 0"
 
@@ -348,3 +348,12 @@ def test_the_plots_of_a_page_reuse_its_figures_rather_than_computing_them_again(
     fresh = client.get(URL + "plots/questions.svg")
     assert kept.status_code == fresh.status_code == 200
     assert kept.content.startswith(b"<?xml") and b"<svg" in kept.content
+
+
+def test_follower_counts_are_grouped_the_way_each_language_writes_them(
+    report_session, viewer_a, at_report_time
+):
+    english = _client(viewer_a, "en").get(URL).content.decode()
+    french = _client(viewer_a, "fr").get(URL).content.decode()
+    assert re.search(r'id="reach-followers">11,549<', english)
+    assert re.search(r'id="reach-followers">11\s549<', french)

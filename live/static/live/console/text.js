@@ -3,19 +3,21 @@
 export const config = readJson("console-config");
 export const STRINGS = readJson("console-strings");
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-export const clockFormat = new Intl.DateTimeFormat(undefined, {
+// Times, counts and plurals in the page's language, whatever the browser's own.
+const language = document.documentElement.lang || undefined;
+const timeFormat = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" });
+export const clockFormat = new Intl.DateTimeFormat(language, {
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
 });
-const plurals = new Intl.PluralRules(document.documentElement.lang || undefined);
+const plurals = new Intl.PluralRules(language);
 // Follower counts, short: "12.3K" in English, "12,3 k" in French.
-const compact = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+const compact = new Intl.NumberFormat(language, {
   notation: "compact",
   maximumFractionDigits: 1,
 });
-const whole = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const whole = new Intl.NumberFormat(language);
 
 function readJson(id) {
   return JSON.parse(document.getElementById(id).textContent);
