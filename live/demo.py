@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from questions import services as q
-from questions.models import ModerationLogEntry, Question, Vote
 from questions.identity import opaque_id
+from questions.models import ModerationLogEntry, Question, Vote
 from questions.services import AuthorInfo
 from studio import services as studio_services
 from studio.models import Guest, LiveSession, Membership, Role, SessionStatus, Station
