@@ -58,6 +58,13 @@ class Author(models.Model):
         return self.display_name or self.handle or f"{self.platform}:{self.external_id[:8]}"
 
 
+class WallState(models.TextChoices):
+    AUTO = "", _("As moderated")
+    SHOWN = "shown", _("On the wall")
+    PINNED = "pinned", _("Pinned to the wall")
+    HIDDEN = "hidden", _("Hidden from the wall")
+
+
 class QuestionStatus(models.TextChoices):
     PENDING = "pending", _("Pending review")
     APPROVED = "approved", _("Approved")
@@ -133,6 +140,22 @@ class Question(models.Model):
         blank=True,
         help_text=_("A place held in the ranked queue (1 = first), whatever the votes do."),
     )
+    wall_state = models.CharField(
+        max_length=8,
+        choices=WallState.choices,
+        default=WallState.AUTO,
+        blank=True,
+        help_text=_(
+            "The social wall: approved questions show as moderated; a producer can show a "
+            "message that is not a question, pin or hide."
+        ),
+    )
+    wall_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Order of pinned items on the wall, from 1.")
+    )
+    report_count = models.PositiveIntegerField(
+        default=0, help_text=_("Audience reports (\u201cinappropriate\u201d).")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -206,6 +229,8 @@ class ModerationAction(models.TextChoices):
     ANSWER = "answer", _("Marked answered")
     BAN = "ban", _("Author banned")
     UNBAN = "unban", _("Author unbanned")
+    REPORTED = "reported", _("Reported by the audience")
+    WALL = "wall", _("Wall changed")
 
 
 class ModerationLogEntry(models.Model):
@@ -341,3 +366,83 @@ class AirLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session} — {self.action} at {self.created_at:%H:%M:%S}"
+
+
+class AudienceReport(models.Model):
+    """A listener's report of an approved question as inappropriate: one per listener and
+    question. ``reporter`` is the keyed hash of the listener's id, as for votes."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "reporter"], name="one_report_per_listener")
+        ]
+
+    def __str__(self) -> str:
+        return f"report on {self.question_id}"
+
+
+class DrawStatus(models.TextChoices):
+    OPEN = "open", _("Collecting entries")
+    DRAWN = "drawn", _("Drawn")
+
+
+class Draw(models.Model):
+    """A contest draw among the session's participants: who used a keyword or hashtag, in a
+    time window, from some sources. The seed is kept so that the draw can be checked again."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="draws")
+    title = models.CharField(max_length=120)
+    keyword = models.CharField(max_length=80)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    sources = models.JSONField(
+        default=list, blank=True, help_text=_("Source buckets taking part; empty: all.")
+    )
+    winners_count = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=8, choices=DrawStatus.choices, default=DrawStatus.OPEN)
+    seed = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    drawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DrawEntry(models.Model):
+    """One author's entry in a draw (their first matching message); ``winner_rank`` is set for
+    the winners, from 1."""
+
+    draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="entries")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    winner_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    winner_question = models.ForeignKey(
+        Question,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The announcement of this winner, which goes on air through take."),
+    )
+
+    class Meta:
+        ordering = ["draw", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "author"], name="one_entry_per_author")
+        ]
+
+    def __str__(self) -> str:
+        return f"entry {self.author_id} in draw {self.draw_id}"

@@ -120,6 +120,21 @@ class LiveSession(models.Model):
         blank=True,
         help_text=_("The key of control surfaces (a Stream Deck); blank: they are turned off."),
     )
+    report_threshold = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_("Audience reports after which an approved question goes back to review."),
+    )
+    post_back_enabled = models.BooleanField(
+        default=False,
+        help_text=_("Post what airs to the station's accounts (off until a producer turns it on)."),
+    )
+    post_template = models.CharField(
+        max_length=500,
+        blank=True,
+        default="On air: {question} — asked by {name}, answered by {guest}",
+        help_text=_("What is posted when a question airs: {question}, {name}, {guest}, {session}."),
+    )
     rank_prior = models.FloatField(
         default=1.0,
         validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
