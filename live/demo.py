@@ -257,14 +257,22 @@ def seed_demo(*, password: str | None = None) -> DemoLogins:
 DEMO_HISTORY = timedelta(minutes=30)
 
 
+def _arrival(share: float) -> timedelta:
+    """When the question at this share of the seeded list arrived, after the history's start:
+    the conversation picks up as the show goes on, the last 40 % in its last ten minutes."""
+    early, late = DEMO_HISTORY - timedelta(minutes=12), timedelta(minutes=9)
+    if share < 0.6:
+        return early * (share / 0.6)
+    return DEMO_HISTORY - timedelta(minutes=10) + late * ((share - 0.6) / 0.4)
+
+
 def _spread_over_the_last_half_hour(session: LiveSession) -> None:
     """Place the seeded history in time: the services stamp everything "now"."""
     now = timezone.now()
     start = now - DEMO_HISTORY
     questions = list(session.questions.order_by("id"))
-    step = (DEMO_HISTORY - timedelta(minutes=5)) / max(len(questions), 1)
     for n, question in enumerate(questions):
-        arrived = start + step * n
+        arrived = start + _arrival(n / max(len(questions), 1))
         decided = arrived + timedelta(seconds=25 + (n * 37) % 150)
         fields: dict[str, object] = {"created_at": arrived}
         if question.approved_at is not None:

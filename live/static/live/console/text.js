@@ -3,10 +3,16 @@
 export const config = readJson("console-config");
 export const STRINGS = readJson("console-strings");
 
-// Times, counts and plurals in the page's language, whatever the browser's own.
+// Times, counts and plurals in the page's language, whatever the browser's own; times on the
+// studio's 24-hour clock.
 const language = document.documentElement.lang || undefined;
-const timeFormat = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" });
+const timeFormat = new Intl.DateTimeFormat(language, {
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
 export const clockFormat = new Intl.DateTimeFormat(language, {
+  hourCycle: "h23",
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
