@@ -104,6 +104,10 @@ class SessionDetailApi(APIView):
             min_value=0, max_value=1440, required=False
         )
         submissions_open = serializers.BooleanField(required=False)
+        post_back_enabled = serializers.BooleanField(required=False)
+        post_template = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, trim_whitespace=False
+        )
 
     @extend_schema(responses=SessionWithKeyOutput)
     def get(self, request: Request, pk: int) -> Response:

@@ -6,7 +6,7 @@ import contextlib
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework.exceptions import ValidationError
@@ -46,6 +46,19 @@ def audience_strings() -> dict[str, str]:
             "Could not reach the studio: check your connection and try again."
         ),
         "error_generic": gettext("Something went wrong: please try again."),
+        "mine_waiting": pgettext("asker's question state", "Waiting for review"),
+        "mine_approved": pgettext("asker's question state", "In the list"),
+        "mine_on_air": pgettext("asker's question state", "On air now"),
+        "mine_answered": pgettext("asker's question state", "Answered"),
+        "mine_not_selected": pgettext("asker's question state", "Not selected this time"),
+        "mine_on_air_announce": gettext("Your question is on air now!"),
+        "report": pgettext("report a question as inappropriate", "Report"),
+        "report_confirm": gettext("Report this question as inappropriate?"),
+        "report_yes": gettext("Yes, report it"),
+        "cancel": gettext("Cancel"),
+        "reported": pgettext("report a question as inappropriate", "Reported"),
+        "report_thanks": gettext("Thank you: the moderators will look at it."),
+        "report_not_reportable": gettext("This question can no longer be reported."),
     }
 
 

@@ -26,8 +26,10 @@ from django.utils import timezone
 
 from live import snapshots
 from live.commands import SOCKET_COMMANDS, run_command
+from live.wall import wall_snapshot
 from questions import vote_writer
 from questions.services.votes import VoteRequest, question_id_refusal
+from questions.shapes import wall_shape
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
 from studio import events
@@ -552,3 +554,31 @@ class AudienceConsumer(StreamConsumer):
                 "voted": result.voted,
             },
         )
+
+
+class WallConsumer(OverlayConsumer):
+    """The social wall page: authenticated by the overlay key, following the public stream
+    (nothing there was not approved). Its snapshot is the wall; a ``wall`` event brings the
+    whole wall again, and after a ``question`` or ``on_air`` event the page asks for it
+    (message ``wall``, answered by an ack carrying the wall)."""
+
+    stream = events.PUBLIC
+
+    async def build_snapshot(self) -> dict[str, Any]:
+        return await database_sync_to_async(wall_snapshot)(self.live_session)
+
+    def heartbeat_seconds(self) -> float:
+        seconds: float = settings.EVENT_PUBLIC_HEARTBEAT_SECONDS
+        return seconds
+
+    async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
+        if type_ != "wall":
+            await self.send_error(
+                "unknown_type",
+                f"Unknown message type {type_[:40]!r}.",
+                id=client_id,
+                details={"accepted": ["hello", "resync", "wall"]},
+            )
+            return
+        wall = await database_sync_to_async(wall_shape)(self.live_session)
+        await self.send_frame("ack", {"id": client_id, "action": "wall", **wall})

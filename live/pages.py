@@ -87,6 +87,14 @@ CONSOLE_STRINGS = {
     "done_reword": _("On-air wording saved."),
     "done_rename": _("Aired name saved."),
     "done_lock": _("The air is locked."),
+    "wall_label": _("Social wall"),
+    "wall_pin": pgettext_lazy("social wall", "Pin"),
+    "wall_hide": pgettext_lazy("social wall", "Hide"),
+    "wall_show": pgettext_lazy("social wall", "Show"),
+    "done_wall_pinned": _("Wall: pinned."),
+    "done_wall_hidden": _("Wall: hidden."),
+    "done_wall_shown": _("Wall: shown."),
+    "done_wall_reset": _("Wall: as moderated."),
     "done_unlock": _("The air is unlocked."),
     "backstage_from": _("from {sender} at {time}"),
     "backstage_more": _("+{n} more"),
@@ -167,6 +175,7 @@ def _graphics_links(request: HttpRequest, session: LiveSession) -> dict[str, Any
 
     return {
         "overlay_url": url("overlay") + query,
+        "prompter_url": url("prompter") + query,
         "feeds": [
             {"label": _("On air, JSON"), "url": url("feed-on-air", fmt="json") + query},
             {"label": _("On air, XML"), "url": url("feed-on-air", fmt="xml") + query},
@@ -174,6 +183,9 @@ def _graphics_links(request: HttpRequest, session: LiveSession) -> dict[str, Any
             {"label": _("Preview, XML"), "url": url("feed-preview", fmt="xml") + query},
             {"label": _("Queue, JSON"), "url": url("feed-queue", fmt="json") + query},
             {"label": _("Queue, XML"), "url": url("feed-queue", fmt="xml") + query},
+            {"label": _("Social wall"), "url": url("wall") + query},
+            {"label": _("Wall, JSON"), "url": url("feed-wall", fmt="json") + query},
+            {"label": _("Wall, XML"), "url": url("feed-wall", fmt="xml") + query},
         ],
     }
 

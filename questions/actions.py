@@ -19,6 +19,7 @@ from rest_framework import serializers
 from questions import services
 from questions.models import Question
 from questions.services.moderation import AIR_NAME_MAX_LENGTH, MAX_HOLD_POSITION
+from questions.services.wall import MAX_PINNED, wall_reorder, wall_set
 from studio.models import Guest, LiveSession
 from studio.roles import Capability, User
 from studio.selectors import guest_in_session
@@ -61,6 +62,32 @@ class RenameInput(serializers.Serializer):
 class TakeInput(serializers.Serializer):
     # No bounds: an id no database holds is a question not in this session (404), as for any id.
     question = serializers.IntegerField()
+
+
+class WallInput(serializers.Serializer):
+    # "reset": back to as moderated (an approved question shows, a message that is no question
+    # does not).
+    state = serializers.ChoiceField(choices=["shown", "pinned", "hidden", "reset"])
+    position = serializers.IntegerField(
+        allow_null=True, required=False, default=None, min_value=1, max_value=MAX_PINNED
+    )
+
+
+class WallOrderInput(serializers.Serializer):
+    ordered_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        allow_empty=True,
+        max_length=MAX_PINNED,
+    )
+
+
+def _wall_state(value: str) -> str:
+    return "" if value == "reset" else value
+
+
+def _wall_order(call: ActionCall) -> None:
+    """Reordering touches several items: the ack names none of them (the wall event does)."""
+    wall_reorder(actor=call.actor, session=call.session, ordered_ids=call.data["ordered_ids"])
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -119,6 +146,7 @@ def _session_only(session: LiveSession) -> None:
     return None
 
 
+MANAGE = (Capability.MANAGE,)
 MODERATE = (Capability.MODERATE,)
 ON_AIR = (Capability.ON_AIR,)
 EITHER = (Capability.ON_AIR, Capability.MODERATE)
@@ -276,10 +304,33 @@ ACTIONS: tuple[CrewAction, ...] = (
         "Unlock the air (producers).",
         NoInput,
         lambda c: _session_only(services.air_unlock(actor=c.actor, session=c.session)),
-        (Capability.MANAGE,),
+        MANAGE,
         about="session",
         http_method="delete",
         path="air-lock",
+    ),
+    CrewAction(
+        "wall",
+        "Put an item on the social wall (shown, also a message that is not a question), pin it "
+        "at a position, hide it, or reset it to as moderated (producers).",
+        WallInput,
+        lambda c: wall_set(
+            actor=c.actor,
+            question=c.question,
+            state=_wall_state(c.data["state"]),
+            position=c.data["position"],
+        ),
+        MANAGE,
+    ),
+    CrewAction(
+        "wall_order",
+        "Order the pinned items of the social wall: every pinned item once, first to last "
+        "(producers).",
+        WallOrderInput,
+        lambda c: _wall_order(c),
+        MANAGE,
+        about="session",
+        path="wall-order",
     ),
 )
 

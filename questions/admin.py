@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from questions.models import Author, Ban, IngestFeed, ModerationLogEntry, Question, Vote
+from questions.services.wall import wall_set
 from studio.admin import URL_FIELDS
+from studio.errors import DomainError
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,9 +36,19 @@ class QuestionAdmin(admin.ModelAdmin):
         "author_name",
         "starred",
         "vote_count",
+        "wall_state",
         "created_at",
     ]
-    list_filter = ["status", "starred", "source", "language", "session__station", "session"]
+    list_filter = [
+        "status",
+        "starred",
+        "wall_state",
+        "source",
+        "language",
+        "session__station",
+        "session",
+    ]
+    actions = ["wall_pin", "wall_hide", "wall_show", "wall_reset"]
     search_fields = ["text", "author_name", "author__handle", "external_id"]
     date_hierarchy = "created_at"
     # Status, votes and on-air state change only through the studio, so the log stays true.
@@ -51,6 +67,9 @@ class QuestionAdmin(admin.ModelAdmin):
         "is_question",
         "flags",
         "duplicate_of",
+        # The wall changes through its actions (below), which log and announce them.
+        "wall_state",
+        "wall_position",
     ]
     raw_id_fields = ["session", "target_guest"]
 
@@ -61,6 +80,44 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, obj: Question) -> str:
         return obj.text[:80]
+
+    def _wall(self, request: HttpRequest, queryset: QuerySet[Question], state: str) -> None:
+        """Through the wall service, one item at a time (pinned ones in id order, after the
+        items already pinned): producers only, logged, live on every wall."""
+        changed = 0
+        for question in queryset.select_related("session").order_by("pk"):
+            try:
+                wall_set(actor=request.user, question=question, state=state)
+            except DomainError as exc:
+                self.message_user(request, f"{question.pk}: {exc}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d item changed on the wall.",
+                    "%(count)d items changed on the wall.",
+                    changed,
+                )
+                % {"count": changed},
+            )
+
+    @admin.action(description=_("Pin to the social wall"))
+    def wall_pin(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._wall(request, queryset, "pinned")
+
+    @admin.action(description=_("Hide from the social wall"))
+    def wall_hide(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._wall(request, queryset, "hidden")
+
+    @admin.action(description=_("Show on the social wall"))
+    def wall_show(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._wall(request, queryset, "shown")
+
+    @admin.action(description=_("Reset the social wall to as moderated"))
+    def wall_reset(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._wall(request, queryset, "")
 
 
 @admin.register(Author)

@@ -154,7 +154,7 @@ class Question(models.Model):
         null=True, blank=True, help_text=_("Order of pinned items on the wall, from 1.")
     )
     report_count = models.PositiveIntegerField(
-        default=0, help_text=_("Audience reports (\u201cinappropriate\u201d).")
+        default=0, help_text=_("Listeners who reported it as inappropriate.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -24,8 +24,11 @@ from questions import selectors, services, vote_writer
 from questions.models import Question, QuestionStatus
 from questions.serializers import BoundedCharField, PublicQuestionOutput, QuestionTextField
 from questions.services import AuthorInfo
+from questions.services.reports import question_report
 from questions.services.votes import VoteRequest
 from questions.throttles import (
+    ReportIpThrottle,
+    ReportVoterThrottle,
     SubmitIpThrottle,
     SubmitVoterThrottle,
     VoteIpThrottle,
@@ -264,3 +267,79 @@ async def _vote(request: HttpRequest, slug: str, pk: int, *, add: bool) -> HttpR
 
 # The routed view (socialroom/urls.py).
 public_vote_view = PublicVoteApi.as_view()
+
+
+# --- the asker's own questions, and audience reports -------------------------------------------
+
+# What the asker is told of each of their questions. A rejected question is "not selected"; one
+# rejected because its author is banned stays "waiting" (a banned author is not told: telling
+# them would only send them to a new identity).
+_ASKER_STATES: dict[str, str] = {
+    QuestionStatus.PENDING: "waiting",
+    QuestionStatus.APPROVED: "approved",
+    QuestionStatus.ON_AIR: "on_air",
+    QuestionStatus.ANSWERED: "answered",
+    QuestionStatus.REJECTED: "not_selected",
+    QuestionStatus.ARCHIVED: "not_selected",
+}
+
+
+def asker_state(question: Question) -> str:
+    if question.status == QuestionStatus.REJECTED and any(
+        f.get("code") == "banned" for f in question.flags or []
+    ):
+        return "waiting"
+    return _ASKER_STATES.get(question.status, "waiting")
+
+
+class MyQuestionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    state = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_state(self, obj: Question) -> str:
+        return asker_state(obj)
+
+
+class PublicMyQuestionsApi(_PublicApi):
+    """This voter's own questions of the session (cookie or X-Voter-Token), newest first, with
+    what became of each: waiting, approved, on_air, answered or not_selected."""
+
+    @extend_schema(responses=MyQuestionOutput(many=True), parameters=[VOTER_HEADER])
+    def get(self, request: Request, slug: str) -> Response:
+        session = public_session(slug)
+        voter = voter_for_request(request).voter
+        questions = selectors.questions_of_voter(session, voter=voter)
+        return Response(MyQuestionOutput(questions, many=True).data)
+
+
+class ReportOutput(serializers.Serializer):
+    question = serializers.IntegerField()
+    reported = serializers.BooleanField()
+
+
+class PublicReportApi(_PublicApi):
+    """Report an approved question as inappropriate: once per listener and question."""
+
+    throttle_classes = [ReportVoterThrottle, ReportIpThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: ReportOutput,
+            200: OpenApiResponse(ReportOutput, description="Already reported by this listener."),
+            404: OpenApiResponse(description="`not_found`: no such public question here."),
+            409: OpenApiResponse(description="`not_reportable`: the question is not approved."),
+            429: OpenApiResponse(description="`throttled`, with a Retry-After header."),
+        },
+        parameters=[VOTER_HEADER],
+    )
+    def post(self, request: Request, slug: str, pk: int) -> Response:
+        session = public_session(slug)
+        question = selectors.public_question(session, pk)
+        result = question_report(
+            session=session, question=question, reporter=voter_for_request(request).voter
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response({"question": question.pk, "reported": True}, status=code)

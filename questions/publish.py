@@ -6,8 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from questions.models import PUBLIC_STATUSES, Question
-from questions.shapes import crew_question, cue_shape, on_air_shape, public_question
+from questions.shapes import (
+    crew_question,
+    cue_shape,
+    on_air_shape,
+    public_question,
+)
 from studio import events
+from studio.models import LiveSession
 
 
 def publish_question(q: Question, *, was_public: bool) -> None:
@@ -33,3 +39,13 @@ def publish_cue(session_id: int) -> None:
     and to the graphics' preview output; the audience never sees a cue."""
     shape = cue_shape(session_id)
     events.emit(session_id, "cue", crew=shape, overlay=shape)
+
+
+def publish_wall(session: LiveSession, changed: list[Question]) -> None:
+    """Announce a producer's change to the social wall: to the crew, each changed item's wall
+    state; on the public stream (the wall page's), only which items changed: wall pages ask for
+    the wall, and the audience's sockets are not sent a wall they do not show."""
+    states = [
+        {"id": q.pk, "wall_state": q.wall_state, "wall_position": q.wall_position} for q in changed
+    ]
+    events.emit(session.pk, "wall", crew={"items": states}, public={"ids": [q.pk for q in changed]})

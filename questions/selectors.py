@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from questions.models import (
@@ -16,6 +16,7 @@ from questions.models import (
     Question,
     QuestionStatus,
     Vote,
+    WallState,
 )
 from questions.ranking import Rankable, Weights, rank
 from studio.errors import NotFound
@@ -173,3 +174,39 @@ def live_feeds(*, kinds: Collection[str], session_slug: str | None = None) -> li
     if session_slug:
         feeds = feeds.filter(session__slug=session_slug)
     return list(feeds)
+
+
+def questions_of_voter(session: LiveSession, *, voter: str) -> list[Question]:
+    """The questions this voter asked from the audience page in this session, newest first.
+
+    Web questions' author is the voter's keyed hash (``Author.external_id``, platform ``web``).
+    """
+    return list(
+        Question.objects.filter(
+            session=session, source="web", author__platform="web", author__external_id=voter
+        ).order_by("-created_at", "-id")[:50]
+    )
+
+
+# --- the social wall ---------------------------------------------------------------------------
+
+WALL_LIMIT = 30
+
+
+def wall_items(session: LiveSession, limit: int = WALL_LIMIT) -> list[Question]:
+    """What the social wall shows: pinned items first (by ``wall_position``), then the newest.
+
+    Only what passed moderation (approved, on air or answered): questions as moderated, and
+    messages that are not questions only when a producer put them on the wall. Never a hidden
+    item, nor one by an author the station banned. One query; each item's author is loaded.
+    """
+    banned = Ban.objects.filter(station_id=session.station_id, author_id=OuterRef("author_id"))
+    return list(
+        Question.objects.filter(session=session, status__in=PUBLIC_STATUSES)
+        .exclude(wall_state=WallState.HIDDEN)
+        .exclude(Q(is_question=False) & Q(wall_state=WallState.AUTO))
+        .exclude(Exists(banned))
+        .select_related("author")
+        .annotate(unpinned=Case(When(wall_state=WallState.PINNED, then=Value(0)), default=Value(1)))
+        .order_by("unpinned", "wall_position", "-created_at", "-id")[:limit]
+    )

@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from questions.fit import fits_on_air
-from questions.models import Question, QuestionStatus
-from studio.models import AsRunEntry
+from questions.models import Question, QuestionStatus, WallState
+from questions.selectors import wall_items
+from questions.sources import source_bucket
+from studio.models import AsRunEntry, LiveSession
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -104,3 +106,32 @@ def cue_shape(session_id: int) -> dict[str, Any]:
         .first()
     )
     return {"question": air_question(q) if q is not None else None}
+
+
+# --- the social wall ---------------------------------------------------------------------------
+
+
+def wall_item(q: Question) -> dict[str, Any]:
+    """A card of the social wall: what airs (the on-air wording and name when set), its author's
+    handle on their network, where it came from (questions/sources.py) and when."""
+    author = q.author if q.author_id is not None else None
+    return {
+        "id": q.pk,
+        "text": q.air_text or q.text,
+        "author_name": q.air_name or q.author_name,
+        # The handle is the author's own name on their network: not shown when the crew
+        # renamed the author for air (e.g. initials).
+        "handle": author.handle if author is not None and not q.air_name else "",
+        "source": source_bucket(q.source),
+        "created_at": _iso(q.created_at),
+        "pinned": q.wall_position if q.wall_state == WallState.PINNED else None,
+        "on_air": q.status == QuestionStatus.ON_AIR,
+    }
+
+
+def wall_shape(session: LiveSession) -> dict[str, Any]:
+    """The whole wall as its page shows it: ``items`` in order, ``on_air`` the id of the item
+    on air (or null)."""
+    items = [wall_item(q) for q in wall_items(session)]
+    on_air = next((item["id"] for item in items if item["on_air"]), None)
+    return {"items": items, "on_air": on_air}

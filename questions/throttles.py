@@ -112,3 +112,11 @@ class VoteIpThrottle(_IpThrottle):
 
 class VoteVoterThrottle(_VoterThrottle):
     scope = "vote_voter"
+
+
+class ReportIpThrottle(_IpThrottle):
+    scope = "report_ip"
+
+
+class ReportVoterThrottle(_VoterThrottle):
+    scope = "report_voter"

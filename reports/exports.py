@@ -10,15 +10,12 @@ read, and log details keep only keys known to be harmless.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Trunc
 from django.http import StreamingHttpResponse
@@ -30,45 +27,19 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from questions.automod.personal import SPELLED_OUT, find_phone_numbers
-from questions.identity import opaque_id
+from questions.masking import author_ref, mask_phones
 from questions.models import ModerationLogEntry, Question, Vote
 from studio import selectors
 from studio.errors import NotAllowed, NotFound, ValidationFailed
 from studio.models import AsRunEntry, LiveSession
 from studio.roles import ROLE_CAPABILITIES, Capability, station_role
+from studio.streaming import ExportResponse, chunked, csv_pieces
 
 # Rows read from the database per round trip (a server-side cursor on PostgreSQL).
 EXPORT_CHUNK_ROWS = 2000
 # Rows are sent in chunks of about this many characters: big enough that a chunk is not a
 # network packet per row, small enough that a chunk is never a noticeable share of memory.
 CHUNK_CHARS = 64 * 1024
-
-PHONE_MASK = "[phone]"
-# Fewer digits than this cannot be a phone number: the phone library (a millisecond a text) is
-# not asked.
-_MIN_PHONE_DIGITS = 6
-_DIGIT = re.compile(r"\d")
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def mask_phones(text: str) -> str:
-    """``text`` with every phone number written in digits replaced by ``[phone]``."""
-    if not text or len(_DIGIT.findall(text)) < _MIN_PHONE_DIGITS:
-        return text
-    numbers = [n for n in find_phone_numbers(text) if n != SPELLED_OUT]
-    for number in sorted(set(numbers), key=len, reverse=True):
-        text = text.replace(number, PHONE_MASK)
-    return text
-
-
-def author_ref(session_id: int, author_id: int | None) -> str:
-    """A short keyed hash of the author, the same for all their rows of one session's exports,
-    different in every session; without the studio's secret key it leads nowhere."""
-    if author_id is None:
-        return ""
-    return opaque_id(f"{session_id}:{author_id}", purpose="export.author")[:16]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -247,46 +218,8 @@ EXPORTS: dict[str, Export] = {
 # Formats -----------------------------------------------------------------------------------
 
 
-class _Echo:
-    """A file for ``csv.writer`` that hands each written line back instead of keeping it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _chunked(pieces: Iterable[str]) -> Iterator[bytes]:
-    buffer: list[str] = []
-    size = 0
-    for piece in pieces:
-        buffer.append(piece)
-        size += len(piece)
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer).encode()
-
-
-def csv_pieces(columns: Sequence[str], rows: Iterable[Row]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # The byte order mark tells spreadsheets the file is UTF-8.
-    yield "\ufeff" + writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([_cell(row[c]) for c in columns])
+    return chunked(pieces, CHUNK_CHARS)
 
 
 def json_pieces(columns: Sequence[str], rows: Iterable[Row]) -> Iterator[str]:
@@ -308,29 +241,6 @@ def export_chunks(session: LiveSession, kind: str, fmt: str) -> Iterator[bytes]:
     export = EXPORTS[kind]
     pieces, _content_type = FORMATS[fmt]
     return _chunked(pieces(export.columns, export.rows(session)))
-
-
-class ExportResponse(StreamingHttpResponse):
-    """A streamed export under both servers.
-
-    Django serves a synchronous iterator to an ASGI server (Daphne) by reading it whole into a
-    list first. Here each chunk is read in the request's own thread, where the database cursor
-    lives, and sent before the next is read.
-    """
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        content = self.streaming_content
-        if not isinstance(content, Iterator):
-            async for chunk in content:
-                yield chunk
-            return
-        read = sync_to_async(_next_chunk, thread_sensitive=True)
-        while (piece := await read(content)) is not None:
-            yield piece
-
-
-def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
 
 
 # The view ----------------------------------------------------------------------------------

@@ -34,19 +34,9 @@ from questions.models import (
     QuestionStatus,
     Vote,
 )
+from questions.sources import SOURCE_BUCKETS, source_bucket
 from questions.trending import trending_terms
 from studio.models import AsRunEntry, LiveSession, SessionStatus
-
-# Question.source → bucket, in the order plots and tables show them.
-SOURCE_BUCKETS: tuple[str, ...] = ("web", "sms", "mastodon", "bluesky", "webhook", "crew")
-_FIXED_BUCKETS = {
-    "web": "web",
-    "sms": "sms",
-    "social:mastodon": "mastodon",
-    "social:bluesky": "bluesky",
-    "manual": "crew",
-    "import": "crew",
-}
 
 TOP_LIMIT = 10
 # Statuses of a question that passed moderation.
@@ -66,17 +56,6 @@ OTHER_MODERATION = (
     ModerationAction.UNBAN,
 )
 DECISIONS = (ModerationAction.APPROVE, ModerationAction.REJECT)
-
-
-def source_bucket(source: str) -> str:
-    """The bucket of a ``Question.source``: web, sms, mastodon, bluesky, webhook (any other
-    social network, through the JSON webhook) or crew (manual and import)."""
-    bucket = _FIXED_BUCKETS.get(source)
-    if bucket is not None:
-        return bucket
-    if source.startswith("social:"):
-        return "webhook"
-    return "crew"
 
 
 def iso(value: datetime | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from live.consumers import AudienceConsumer, ConsoleConsumer, OverlayConsumer
+from live.consumers import AudienceConsumer, ConsoleConsumer, OverlayConsumer, WallConsumer
 from live.origins import ExactOriginValidator
 
 websocket_urlpatterns = [
@@ -25,6 +25,12 @@ websocket_urlpatterns = [
             OverlayConsumer.as_asgi(), allow_missing=True, extra="OVERLAY_ORIGINS"
         ),
         name="ws-overlay",
+    ),
+    # The social wall page: the overlay's key and origin rule, the public stream's content.
+    path(
+        "ws/wall/<slug:slug>/",
+        ExactOriginValidator(WallConsumer.as_asgi(), allow_missing=True, extra="OVERLAY_ORIGINS"),
+        name="ws-wall",
     ),
     # The audience socket is public.
     path("ws/audience/<slug:slug>/", AudienceConsumer.as_asgi(), name="ws-audience"),

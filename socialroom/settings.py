@@ -301,6 +301,8 @@ REST_FRAMEWORK = {
         "submit_ip": env.str("THROTTLE_SUBMIT_IP", default="120/min"),
         "vote_voter": env.str("THROTTLE_VOTE_VOTER", default="120/min"),
         "vote_ip": env.str("THROTTLE_VOTE_IP", default="3000/min"),
+        "report_voter": env.str("THROTTLE_REPORT_VOTER", default="10/min"),
+        "report_ip": env.str("THROTTLE_REPORT_IP", default="300/min"),
     },
 }
 

@@ -8,8 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from live import apis as st
 from live import audience_page as audience_pages
-from live import control, feeds
+from live import control, feeds, wall
+from live import draws as draw_pages
 from live import pages as studio_pages
+from live import prompter as prompter_pages
+from live.posting import apis as posting_apis
 from questions import apis as q
 from questions import public_apis as pub
 from questions.ingest import views as ingest_views
@@ -58,6 +61,9 @@ api: list[URLPattern | URLResolver] = [
         name="session-moderation-log",
     ),
     path("questions/<int:pk>/", q.QuestionDetailApi.as_view(), name="question-detail"),
+    path(
+        "questions/<int:pk>/posts/", posting_apis.QuestionPostsApi.as_view(), name="question-posts"
+    ),
     # One route per question action of questions.actions (name "question-<action>").
     *(
         path(f"questions/<int:pk>/{name}/", view.as_view(), name=f"question-{name}")
@@ -86,6 +92,16 @@ api: list[URLPattern | URLResolver] = [
         pub.public_vote_view,
         name="public-vote",
     ),
+    path(
+        "public/sessions/<slug:slug>/questions/<int:pk>/report/",
+        pub.PublicReportApi.as_view(),
+        name="public-report",
+    ),
+    path(
+        "public/sessions/<slug:slug>/mine/",
+        pub.PublicMyQuestionsApi.as_view(),
+        name="public-mine",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP). Its
     # page renderer has no template for OPTIONS' metadata: GET and HEAD only.
@@ -97,6 +113,8 @@ api: list[URLPattern | URLResolver] = [
     path("auth/", include("rest_framework.urls")),
     # The session report, its figures and the exports (reports/).
     *report_urls.api_urlpatterns,
+    # Contest draws (live/draws.py).
+    *draw_pages.api_urlpatterns,
     # Anything else under /api/ answers in the API's error shape, in debug mode too.
     re_path(r"^.*$", api_not_found),
 ]
@@ -115,13 +133,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("studio/", studio_pages.home, name="studio-home"),
     path("studio/<slug:slug>/console/", studio_pages.console, name="console"),
     path("overlay/<slug:slug>/", studio_pages.overlay, name="overlay"),
+    path("prompter/<slug:slug>/", prompter_pages.prompter, name="prompter"),
     path("s/<slug:slug>/", audience_pages.audience, name="audience"),
     path("feeds/<slug:slug>/on-air.<str:fmt>", feeds.on_air, name="feed-on-air"),
     path("feeds/<slug:slug>/preview.<str:fmt>", feeds.preview, name="feed-preview"),
     path("feeds/<slug:slug>/queue.<str:fmt>", feeds.queue, name="feed-queue"),
+    path("feeds/<slug:slug>/wall.<str:fmt>", wall.wall_feed, name="feed-wall"),
+    path("wall/<slug:slug>/", wall.wall_page, name="wall"),
     path("ingest/sms/<str:token>/", ingest_views.sms, name="ingest-sms"),
     path("ingest/webhook/<str:token>/", ingest_views.webhook, name="ingest-webhook"),
     *report_urls.page_urlpatterns,
+    *draw_pages.page_urlpatterns,
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

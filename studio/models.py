@@ -3,9 +3,12 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from studio.post_templates import post_template_problem
 
 
 def new_overlay_key() -> str:
@@ -165,6 +168,11 @@ class LiveSession(models.Model):
     @property
     def accepts_questions(self) -> bool:
         return self.status == SessionStatus.LIVE and self.submissions_open
+
+    def clean(self) -> None:
+        problem = post_template_problem(self.post_template)
+        if problem is not None:
+            raise ValidationError({"post_template": problem})
 
 
 class Guest(models.Model):

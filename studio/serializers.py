@@ -48,6 +48,8 @@ class SessionOutput(serializers.ModelSerializer):
             "rank_prior",
             "rank_half_life_minutes",
             "flagged_policy",
+            "post_back_enabled",
+            "post_template",
             "air_locked",
             "created_at",
             "started_at",

@@ -39,6 +39,8 @@ SESSION_EDITABLE_FIELDS = {
     "rank_prior",
     "rank_half_life_minutes",
     "flagged_policy",
+    "post_back_enabled",
+    "post_template",
 }
 
 
@@ -149,8 +151,10 @@ def session_rotate_overlay_key(*, actor: User, session: LiveSession) -> LiveSess
     with transaction.atomic():
         session.overlay_key = new_overlay_key()
         session.save(update_fields=["overlay_key"])
-        # Overlay sockets opened with the old key are closed.
+        # Overlay and wall sockets opened with the old key are closed (the wall follows the
+        # public stream; audience sockets there ignore the message).
         events.send_control(session.pk, events.OVERLAY, "key_rotated")
+        events.send_control(session.pk, events.PUBLIC, "key_rotated")
     return session
 
 

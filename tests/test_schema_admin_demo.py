@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from live.demo import DEMO_QUESTIONS
+from live.models import PostBack, StationAccount
 from questions.models import Ban, IngestFeed, ModerationLogEntry, Question, Vote
 from socialroom import urls as root_urls
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
@@ -122,7 +123,8 @@ def test_the_site_root_leads_to_the_studio_home(db):
 
 READ_ONLY_MODELS = {ModerationLogEntry, AsRunEntry, Vote}
 # Questions arrive only through the studio, which logs them; the admin can correct them.
-NO_ADD_MODELS = {*READ_ONLY_MODELS, Question}
+# Posts back are made when a question airs.
+NO_ADD_MODELS = {*READ_ONLY_MODELS, Question, PostBack}
 
 
 @pytest.fixture
@@ -161,6 +163,14 @@ def one_of_everything(session_a, producer_a, approved_question):
     Token.objects.create(user=producer_a)
     producer_a.groups.add(Group.objects.create(name="Producers"))
     IngestFeed.objects.create(session=session_a, kind="sms", name="Studio SMS line")
+    StationAccount.objects.create(
+        station=session_a.station,
+        network="mastodon",
+        service="https://mastodon.example",
+        handle="@radio",
+        secret="token",
+    )
+    PostBack.objects.create(question=aired, network="mastodon", text="On air: a question")
 
 
 def _admin_url(model, view: str, *args) -> str:

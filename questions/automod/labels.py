@@ -20,6 +20,7 @@ FLAG_LABELS: dict[str, str | Promise] = {
     "flood": _("Too many questions from this author"),
     "banned": _("Author banned by the station"),
     "duplicate": _("Near-duplicate of another question"),
+    "reported": _("Reported by listeners as inappropriate"),
 }
 
 FIELD_LABELS: dict[str, str | Promise] = {

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='question',
             name='report_count',
-            field=models.PositiveIntegerField(default=0, help_text='Audience reports (“inappropriate”).'),
+            field=models.PositiveIntegerField(default=0, help_text='Listeners who reported it as inappropriate.'),
         ),
         migrations.AddField(
             model_name='question',

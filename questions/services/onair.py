@@ -26,6 +26,7 @@ from questions.services.common import (
     lock_questions,
     question_transition,
 )
+from questions.signals import question_aired
 from studio.errors import Conflict, DomainError, NotAllowed
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
@@ -249,6 +250,12 @@ def _take(
         # One on-air event for the whole change: the overlay goes from the old question
         # straight to the new one, never through an empty screen.
         publish_on_air(session.pk)
+        aired, aired_in = question, session
+        # Robust: a failing receiver is logged and never turns a committed take into an error.
+        transaction.on_commit(
+            lambda: question_aired.send(sender=Question, question=aired, session=aired_in),
+            robust=True,
+        )
     return question
 
 

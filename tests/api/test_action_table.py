@@ -73,6 +73,27 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "take_next": ([{}], []),
     "lock": ([{}], []),
     "unlock": ([{}], []),
+    "wall": (
+        [
+            {"state": "pinned"},
+            {"state": "pinned", "position": 2},
+            {"state": "shown"},
+            {"state": "hidden"},
+            {"state": "reset"},
+        ],
+        [
+            {},
+            {"state": "top"},
+            {"state": None},
+            {"state": "pinned", "position": 0},
+            {"state": "pinned", "position": 31},
+            {"state": "hidden", "position": 1},
+        ],
+    ),
+    "wall_order": (
+        [{"ordered_ids": []}],
+        [{}, {"ordered_ids": "1"}, {"ordered_ids": [0]}, {"ordered_ids": [10**20]}],
+    ),
 }
 
 # The state a question needs for the action to be allowed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from questions.models import AirLogEntry, Ban, ModerationLogEntry, Question
+from questions.models import AirLogEntry, Ban, Draw, DrawEntry, ModerationLogEntry, Question
 from socialroom import urls as root_urls
 from studio.models import AsRunEntry, Guest, LiveSession
 from tests.factories import LiveSessionFactory, QuestionFactory
@@ -74,6 +75,8 @@ class Endpoint:
 
 
 def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
     if isinstance(value, str) and (m := _PLACEHOLDER.match(value)):
         return ids[m.group(1)]
     return value
@@ -114,6 +117,7 @@ MATRIX: list[Endpoint] = [
     E("DELETE", "/api/sessions/{locked}/air-lock/", MANAGE),
     E("GET", "/api/sessions/{session}/moderation-log/", VIEW),
     E("GET", "/api/questions/{pending}/", VIEW),
+    E("GET", "/api/questions/{pending}/posts/", VIEW),
     E("PATCH", "/api/questions/{pending}/", MODERATE, 200, {"text": "An edited question?"}),
     E("POST", "/api/questions/{pending}/approve/", MODERATE),
     E("POST", "/api/questions/{pending}/reject/", MODERATE, 200, {"reason": "Off topic"}),
@@ -126,6 +130,32 @@ MATRIX: list[Endpoint] = [
     E("POST", "/api/questions/{approved}/answered/", ON_AIR),
     E("POST", "/api/questions/{answered}/requeue/", QUEUE),
     E("POST", "/api/questions/{approved}/hold/", QUEUE, 200, {"position": 2}),
+    # Only producers change the social wall.
+    E("POST", "/api/questions/{approved}/wall/", MANAGE, 200, {"state": "pinned"}),
+    E(
+        "POST",
+        "/api/sessions/{session}/wall-order/",
+        MANAGE,
+        200,
+        {"ordered_ids": ["{answered}", "{on_air}"]},
+    ),
+    E("GET", "/api/sessions/{session}/draws/", MANAGE),
+    E(
+        "POST",
+        "/api/sessions/{session}/draws/",
+        MANAGE,
+        201,
+        {
+            "title": "Two tickets",
+            "keyword": "#tickets",
+            "starts_at": "2030-01-01T10:00:00Z",
+            "ends_at": "2030-01-01T11:00:00Z",
+        },
+    ),
+    E("GET", "/api/draws/{draw}/", MANAGE),
+    E("POST", "/api/draws/{draw}/draw/", MANAGE, 200, {"seed": "0123abcd"}),
+    E("POST", "/api/draws/{drawn}/announce/", MANAGE, 201, {"entry": "{entry}"}),
+    E("GET", "/api/draws/{draw}/entrants.csv", MANAGE),
     E("GET", "/api/bans/", VIEW),
     E("POST", "/api/bans/", BAN, 201, {"question": "{pending}"}),
     E("DELETE", "/api/bans/{ban}/", BAN, 204),
@@ -160,8 +190,11 @@ def _state() -> tuple:
         list(AsRunEntry.objects.order_by("id").values_list("id", "ended_at")),
         ModerationLogEntry.objects.count(),
         list(Question.objects.order_by("id").values_list("cued_at", flat=True)),
+        list(Question.objects.order_by("id").values_list("wall_state", "wall_position")),
         list(LiveSession.objects.order_by("id").values_list("air_locked", "control_key")),
         AirLogEntry.objects.count(),
+        list(Draw.objects.order_by("id").values_list("id", "status", "seed")),
+        list(DrawEntry.objects.order_by("id").values_list("id", "winner_rank", "winner_question")),
     )
 
 
@@ -177,12 +210,26 @@ def world(station_a, session_a, pending_question, approved_question, producer_a)
     )
     troll = QuestionFactory(session=session_a, text="Spam spam", status="rejected")
     answered = QuestionFactory(session=session_a, text="Answered already?", status="answered")
+    # Two items pinned to the social wall, for its reordering.
+    Question.objects.filter(pk=on_air.pk).update(wall_state="pinned", wall_position=1)
+    Question.objects.filter(pk=answered.pk).update(wall_state="pinned", wall_position=2)
     ban = Ban.objects.create(station=station_a, author=troll.author, created_by=producer_a)
     QuestionFactory(session=session_a, text="Cued next?", status="approved", cued_at=timezone.now())
     AirLogEntry.objects.create(session=session_a, question=on_air, actor=producer_a, action="take")
     session_a.control_key = "control-key-0123456789abcdef0123456789abcdef"
     session_a.save(update_fields=["control_key"])
     locked = LiveSessionFactory(station=station_a, slug="locked-a", status="live", air_locked=True)
+    # A contest draw open with one entry, and one drawn with its winner not announced yet.
+    now = timezone.now()
+    window = {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=1)}
+    entrant = QuestionFactory(session=session_a, text="Count me in #win", status="approved")
+    draw = Draw.objects.create(session=session_a, title="Open", keyword="#win", **window)
+    drawn = Draw.objects.create(
+        session=session_a, title="Drawn", keyword="#win", status="drawn", seed="ab12", **window
+    )
+    entry = DrawEntry.objects.create(
+        draw=drawn, author=entrant.author, question=entrant, winner_rank=1
+    )
     return {
         "station": station_a.pk,
         "session": session_a.pk,
@@ -190,8 +237,12 @@ def world(station_a, session_a, pending_question, approved_question, producer_a)
         "pending": pending_question.pk,
         "approved": approved_question.pk,
         "answered": answered.pk,
+        "on_air": on_air.pk,
         "ban": ban.pk,
         "locked": locked.pk,
+        "draw": draw.pk,
+        "drawn": drawn.pk,
+        "entry": entry.pk,
     }
 
 
@@ -302,7 +353,19 @@ def _crew_routes() -> set[tuple[str, str]]:
 
 def test_every_crew_endpoint_is_in_the_matrix():
     ids = dict.fromkeys(
-        ["station", "session", "guest", "pending", "approved", "answered", "ban", "locked"], 1
+        [
+            "station",
+            "session",
+            "guest",
+            "pending",
+            "approved",
+            "answered",
+            "ban",
+            "locked",
+            "draw",
+            "drawn",
+        ],
+        1,
     )
     in_matrix = {(resolve(e.url(ids)).route, e.method) for e in MATRIX}
 

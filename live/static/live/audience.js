@@ -177,6 +177,7 @@ function questionNode(id) {
   const label = element("span", "visually-hidden");
   label.textContent = S.vote;
   button.append(icon, label, element("span", "votes"));
+  body.append(reportControls());
   li.append(body, button);
   nodes.set(id, li);
   return li;
@@ -198,6 +199,7 @@ function updateNode(li, q) {
   const voted = displayedVoted(q.id);
   button.setAttribute("aria-pressed", voted ? "true" : "false");
   button.disabled = !votingOpen(q) || state.pending.has(q.id);
+  updateReport(li, q);
   setText(li.querySelector(".votes"), String(displayedVotes(q)));
 }
 
@@ -365,6 +367,7 @@ async function toggleVote(id) {
 }
 
 function onListClick(event) {
+  if (onReportClick(event)) return;
   const button = event.target.closest("button.vote");
   if (!button || button.disabled) return;
   const li = button.closest(".question");
@@ -463,6 +466,7 @@ async function submitQuestion(event) {
       } else {
         showResult(S.sent_pending, "success");
       }
+      refreshMine();
     } else {
       showResult(errorMessage(response, body), "error");
     }
@@ -471,6 +475,206 @@ async function submitQuestion(event) {
   } finally {
     submitting = false;
     $("ask-fields").disabled = !state.session.accepts_questions;
+  }
+}
+
+// --- the asker's own questions ---------------------------------------------------------------
+//
+// GET /api/public/sessions/<slug>/mine/ lists this browser's questions (its voter cookie) with
+// their state: waiting, approved, on_air, answered, not_selected. Read again when the stream says
+// one of them changed or something went on air, and every MINE_REFRESH_MS.
+
+const MINE_REFRESH_MS = 15000;
+const mine = new Map(); // id -> {id, text, state}
+let mineTimer = null;
+let mineInFlight = false;
+
+function refreshMineSoon() {
+  window.clearTimeout(mineTimer);
+  mineTimer = window.setTimeout(refreshMine, 300);
+}
+
+async function refreshMine() {
+  if (mineInFlight) return;
+  mineInFlight = true;
+  try {
+    const response = await fetch(`${API}/mine/`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    const body = response.ok ? await readBody(response) : null;
+    if (Array.isArray(body)) setMine(body);
+  } catch (err) {
+    // Offline for a moment: the next refresh tries again.
+  } finally {
+    mineInFlight = false;
+  }
+}
+
+function setMine(list) {
+  const before = new Map([...mine].map(([id, q]) => [id, q.state]));
+  mine.clear();
+  for (const q of list) {
+    mine.set(q.id, { id: q.id, text: String(q.text ?? ""), state: String(q.state || "waiting") });
+  }
+  for (const q of mine.values()) {
+    // Announced once when it goes on air, and on opening the page while it is on air.
+    if (q.state === "on_air" && before.get(q.id) !== "on_air") {
+      announceOnAir(q);
+    }
+  }
+  renderMine();
+  renderQuestions();
+}
+
+// The on-air event names the question: one of ours is marked on air at once, before the list
+// is read again (which also says what became of the one before).
+function mineOnAir(onAirId) {
+  let changed = false;
+  for (const q of mine.values()) {
+    if (q.id === onAirId && q.state !== "on_air") {
+      q.state = "on_air";
+      announceOnAir(q);
+      changed = true;
+    }
+  }
+  if (changed) renderMine();
+}
+
+function announceOnAir(q) {
+  const box = $("mine-announce");
+  const text = $("mine-announce-text");
+  box.dataset.questionId = String(q.id);
+  // Emptied, shown, then filled: screen readers announce a live region's new text.
+  text.textContent = "";
+  box.hidden = false;
+  window.setTimeout(() => setText(text, S.mine_on_air_announce), 50);
+}
+
+function hideAnnouncement() {
+  $("mine-announce").hidden = true;
+}
+
+function renderMine() {
+  const section = $("mine");
+  const list = $("mine-list");
+  section.hidden = mine.size === 0;
+  const onAir = [...mine.values()].find((q) => q.state === "on_air");
+  if (!onAir) hideAnnouncement();
+  const items = [...mine.values()];
+  while (list.children.length > items.length) list.lastElementChild.remove();
+  items.forEach((q, i) => {
+    let li = list.children[i];
+    if (!li) {
+      li = element("li", "mine-item");
+      const text = element("p", "mine-text");
+      const badge = element("span", "mine-state");
+      li.append(text, badge);
+      list.append(li);
+    }
+    li.dataset.state = q.state;
+    li.dataset.questionId = String(q.id);
+    setText(li.querySelector(".mine-text"), q.text);
+    setText(li.querySelector(".mine-state"), S[`mine_${q.state}`] || S.mine_waiting);
+  });
+}
+
+// --- reporting a question ---------------------------------------------------------------------
+
+const reported = new Set(); // ids this page reported
+
+function reportControls() {
+  const box = element("div", "report");
+  const ask = element("button", "report-button");
+  ask.type = "button";
+  ask.textContent = S.report;
+  const confirm = element("span", "report-confirm");
+  confirm.hidden = true;
+  const question = element("span", "report-question");
+  question.textContent = S.report_confirm;
+  const yes = element("button", "report-yes");
+  yes.type = "button";
+  yes.textContent = S.report_yes;
+  const no = element("button", "report-no");
+  no.type = "button";
+  no.textContent = S.cancel;
+  confirm.append(question, yes, no);
+  const done = element("span", "report-done");
+  done.textContent = S.reported;
+  done.hidden = true;
+  box.append(ask, confirm, done);
+  return box;
+}
+
+function updateReport(li, q) {
+  const box = li.querySelector(".report");
+  // Only approved questions, and not the listener's own.
+  const can = q.status === "approved" && !mine.has(q.id);
+  box.hidden = !can && !reported.has(q.id);
+  const isReported = reported.has(q.id);
+  li.querySelector(".report-done").hidden = !isReported;
+  if (isReported) {
+    li.querySelector(".report-button").hidden = true;
+    li.querySelector(".report-confirm").hidden = true;
+  } else if (li.querySelector(".report-confirm").hidden) {
+    li.querySelector(".report-button").hidden = false;
+  }
+}
+
+function onReportClick(event) {
+  const target = event.target.closest(".report button");
+  if (!target) return false;
+  const li = target.closest(".question");
+  const id = Number(li.dataset.questionId);
+  const ask = li.querySelector(".report-button");
+  const confirm = li.querySelector(".report-confirm");
+  if (target.classList.contains("report-button")) {
+    ask.hidden = true;
+    confirm.hidden = false;
+    li.querySelector(".report-no").focus();
+  } else if (target.classList.contains("report-no")) {
+    confirm.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  } else if (target.classList.contains("report-yes")) {
+    sendReport(id, li);
+  }
+  return true;
+}
+
+async function sendReport(id, li) {
+  const yes = li.querySelector(".report-yes");
+  yes.disabled = true;
+  const result = $("report-result");
+  try {
+    const response = await fetch(`${API}/questions/${id}/report/`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    const body = await readBody(response);
+    if (response.ok) {
+      reported.add(id);
+      result.dataset.kind = "success";
+      setText(result, S.report_thanks);
+    } else {
+      result.dataset.kind = "error";
+      const code = body && body.error ? body.error.code : "";
+      setText(
+        result,
+        code === "not_reportable" || code === "not_found"
+          ? S.report_not_reportable
+          : errorMessage(response, body),
+      );
+      li.querySelector(".report-confirm").hidden = true;
+    }
+  } catch (err) {
+    result.dataset.kind = "error";
+    setText(result, S.error_network);
+  } finally {
+    yes.disabled = false;
+    const q = state.questions.get(id);
+    if (q) updateReport(li, q);
   }
 }
 
@@ -490,6 +694,7 @@ function applySnapshot(data) {
   renderSession();
   renderOnAir();
   drawQuestions();
+  refreshMine();
 }
 
 function applyEvent(type, data) {
@@ -498,6 +703,7 @@ function applyEvent(type, data) {
       if (data.question) state.questions.set(data.id, publicQuestion(data.question));
       else state.questions.delete(data.id);
       renderQuestions();
+      if (mine.has(data.id)) refreshMineSoon();
       break;
     case "votes":
       for (const [id, count] of Object.entries(data.counts || {})) {
@@ -509,6 +715,8 @@ function applyEvent(type, data) {
     case "on_air":
       state.onAir = data;
       renderOnAir();
+      mineOnAir(data.question ? data.question.id : null);
+      refreshMineSoon();
       break;
     case "session":
       state.session = { ...state.session, ...data.session };
@@ -537,6 +745,7 @@ function start() {
   $("sort-top").addEventListener("click", () => setSort("top"));
   $("sort-new").addEventListener("click", () => setSort("new"));
   renderSession();
+  window.setInterval(refreshMine, MINE_REFRESH_MS);
 
   stream = new LiveStream(socketUrl(`/ws/audience/${encodeURIComponent(slug)}/`), {
     snapshot: applySnapshot,

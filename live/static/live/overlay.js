@@ -32,7 +32,18 @@
 //   output    program (what is on air) | preview (what is cued)   default program
 // Example: /overlay/<slug>/?key=…&bg=%23101820e6&accent=orange&size=52&align=center&margin=80px
 
+import {
+  FONT_FALLBACK,
+  oneOf,
+  parseColour,
+  parseFont,
+  parseLength,
+  parseNumber,
+  readLook,
+} from "./look.js";
 import { LiveStream, socketUrl } from "./realtime.js";
+
+export { parseColour, parseFont, parseLength, parseNumber };
 
 const DEFAULT_SIZE = 46;
 const DEFAULT_DURATION = 400;
@@ -43,79 +54,19 @@ export const FIT_FLOOR = 30;
 export const MAX_LINES = 4;
 // Lines a question takes, when it can, before the floor allows the last one.
 const COMFORTABLE_LINES = 3;
-// The stylesheet's default stack, behind a chosen font that is missing a glyph or not installed.
-const FONT_FALLBACK =
-  'system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif';
 const BADGE_SOURCES = new Set(["web", "sms", "social"]);
 
 // --- URL parameters --------------------------------------------------------------------------
 
-const HEX_COLOUR = /^#?([0-9a-f]{3}|[0-9a-f]{4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
-const RGB_COLOUR = /^rgba?\([\d\s.,%/+-]+\)$/i;
-const NAMED_COLOUR = /^[a-z]{3,32}$/i;
-const FONT_NAME = /^[\p{L}\p{N} -]{1,64}$/u;
-const LENGTH = /^(\d{1,4}(?:\.\d+)?)(px|%)?$/;
-
-function supports(property, value) {
-  return typeof CSS !== "undefined" && CSS.supports(property, value);
-}
-
-export function parseColour(raw) {
-  if (raw == null) return null;
-  const value = raw.trim();
-  if (!value || value.length > 64) return null;
-  const hex = HEX_COLOUR.exec(value);
-  let colour = null;
-  if (hex) colour = `#${hex[1]}`;
-  else if (RGB_COLOUR.test(value) || NAMED_COLOUR.test(value)) colour = value;
-  return colour && supports("color", colour) ? colour : null;
-}
-
-export function parseFont(raw) {
-  if (raw == null) return null;
-  const name = raw.trim().replace(/\s+/g, " ");
-  return FONT_NAME.test(name) ? name : null;
-}
-
-function clamp(n, min, max) {
-  return Math.min(max, Math.max(min, n));
-}
-
-export function parseNumber(raw, min, max) {
-  if (raw == null || !/^\d{1,6}(\.\d+)?$/.test(raw.trim())) return null;
-  return clamp(Number(raw), min, max);
-}
-
-// "80", "80px" or "4%": a CSS length, clamped to its unit's range; null when unreadable.
-export function parseLength(raw, { px: [pxMin, pxMax], pc: [pcMin, pcMax] }) {
-  if (raw == null) return null;
-  const match = LENGTH.exec(raw.trim());
-  if (!match) return null;
-  const n = Number(match[1]);
-  return match[2] === "%" ? `${clamp(n, pcMin, pcMax)}%` : `${clamp(n, pxMin, pxMax)}px`;
-}
-
-function oneOf(raw, allowed, fallback) {
-  const value = (raw || "").trim().toLowerCase();
-  return allowed.includes(value) ? value : fallback;
-}
-
 export function readOptions(search) {
   const params = new URLSearchParams(search);
   const get = (name) => params.get(name);
-  const fontName = parseFont(get("font"));
   return {
-    bg: parseColour(get("bg")),
-    fg: parseColour(get("fg")),
-    accent: parseColour(get("accent")),
-    font: fontName,
+    ...readLook(search, { duration: DEFAULT_DURATION }),
     size: parseNumber(get("size"), 16, 120) ?? DEFAULT_SIZE,
     position: oneOf(get("position"), ["bottom", "top"], "bottom"),
     align: oneOf(get("align"), ["left", "center", "right"], "left"),
-    margin: parseLength(get("margin"), { px: [0, 300], pc: [0, 20] }),
     width: parseLength(get("width"), { px: [320, 1920], pc: [20, 100] }),
-    duration: parseNumber(get("duration"), 0, 3000) ?? DEFAULT_DURATION,
-    badge: !["0", "false", "no", "off"].includes((get("badge") || "").trim().toLowerCase()),
     output: oneOf(get("output"), ["program", "preview"], "program"),
   };
 }

@@ -77,6 +77,7 @@ export async function send(action, data, { undoable = false } = {}) {
     else if (["reopen", "requeue", "reword", "rename", "lock", "unlock"].includes(action)) {
       showInfo(t(`done_${action}`));
     } else if (action === "backstage_send") showInfo(t("done_backstage_send"));
+    else if (action === "wall") showInfo(t(`done_wall_${data.state}`));
     return true;
   } catch (error) {
     showError(errorMessage(error));
@@ -251,6 +252,9 @@ export function onAction(control) {
       break;
     case "clear":
       send("clear", {});
+      break;
+    case "wall":
+      if (id !== null) send("wall", { question: id, state: control.dataset.wallState });
       break;
     case "hold":
       if (q?.hold_position) {

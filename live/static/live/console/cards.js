@@ -165,6 +165,25 @@ function starButton(id) {
   return button;
 }
 
+// Producers put the card's question on the social wall: pin it first, hide it, or show it
+// again (also a message that is not a question).
+function wallButtons(id) {
+  const group = el("span", "wall-buttons");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", t("wall_label"));
+  group.append(el("span", "wall-buttons-label", t("wall_label")));
+  for (const [state, label] of [
+    ["pinned", t("wall_pin")],
+    ["hidden", t("wall_hide")],
+    ["shown", t("wall_show")],
+  ]) {
+    const button = actionButton("wall", id, label, "quiet wall-button");
+    button.dataset.wallState = state;
+    group.append(button);
+  }
+  return group;
+}
+
 function makeQueueCard(id) {
   const card = cardShell(id, "queue");
   const { refs } = card;
@@ -183,6 +202,7 @@ function makeQueueCard(id) {
     refs.starButton = starButton(id);
     refs.actions.append(refs.starButton);
   }
+  if (can("manage")) refs.actions.append(wallButtons(id));
   // Too long for the lower third: said on the card, with the two ways to make it fit.
   refs.fit = el("div", "fit-warning");
   refs.fit.append(el("span", "fit-label", t("too_long")));
