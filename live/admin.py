@@ -20,6 +20,13 @@ from studio.admin import URL_FIELDS
 
 
 class StationAccountForm(forms.ModelForm):
+    # An address typed without its scheme is an https one.
+    service = forms.URLField(
+        label=_("Service"),
+        assume_scheme="https",
+        max_length=200,
+        help_text=_("Mastodon: the instance. Bluesky: the account's PDS (https://bsky.social)."),
+    )
     # Write-only: the secret is never sent back to the browser; left blank, it is kept.
     secret = forms.CharField(
         label=_("Secret"),

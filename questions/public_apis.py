@@ -323,6 +323,8 @@ class PublicReportApi(_PublicApi):
     """Report an approved question as inappropriate: once per listener and question."""
 
     throttle_classes = [ReportVoterThrottle, ReportIpThrottle]
+    # A report takes no body; OPTIONS describes it with this.
+    serializer_class = ReportOutput
 
     @extend_schema(
         request=None,

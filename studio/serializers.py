@@ -48,6 +48,7 @@ class SessionOutput(serializers.ModelSerializer):
             "rank_prior",
             "rank_half_life_minutes",
             "flagged_policy",
+            "report_threshold",
             "post_back_enabled",
             "post_template",
             "air_locked",

@@ -39,6 +39,7 @@ SESSION_EDITABLE_FIELDS = {
     "rank_prior",
     "rank_half_life_minutes",
     "flagged_policy",
+    "report_threshold",
     "post_back_enabled",
     "post_template",
 }

@@ -136,3 +136,22 @@ def test_reports_are_throttled_per_listener(api, session_a):
     assert error["message"]
     assert other_listener.status_code == 201
     assert Question.objects.get(pk=questions[2].pk).report_count == 1
+
+
+@pytest.mark.django_db
+def test_a_producer_sets_the_threshold_and_a_host_cannot(
+    api, api_as, producer_a, host_a, session_a
+):
+    url = f"/api/sessions/{session_a.pk}/"
+    assert api_as(host_a).patch(url, {"report_threshold": 1}, format="json").status_code == 403
+    refused = api_as(producer_a).patch(url, {"report_threshold": 0}, format="json")
+    assert refused.status_code == 400
+    response = api_as(producer_a).patch(url, {"report_threshold": 2}, format="json")
+    assert response.status_code == 200
+    assert response.json()["report_threshold"] == 2
+
+    question = QuestionFactory(session=session_a, text="Rude again?", status="approved")
+    for n in (1, 2):
+        assert _report(api, question, n).status_code == 201
+    question.refresh_from_db()
+    assert question.status == "pending"
