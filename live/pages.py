@@ -95,6 +95,13 @@ CONSOLE_STRINGS = {
     "done_wall_hidden": _("Wall: hidden."),
     "done_wall_shown": _("Wall: shown."),
     "done_wall_reset": _("Wall: as moderated."),
+    "wall_reset": pgettext_lazy("social wall", "Reset"),
+    "wall_reset_title": _("Back to as moderated"),
+    "wall_badge_pinned": _("Pinned #{n}"),
+    "wall_badge_hidden": pgettext_lazy("console wall badge", "Hidden from the wall"),
+    "wall_badge_shown": pgettext_lazy("console wall badge", "On the wall"),
+    "reported_count": _("Reported ×{n}"),  # noqa: RUF001 (the multiplication sign: n times)
+    "reported_title": _("Listeners who reported it as inappropriate: {n}"),
     "done_unlock": _("The air is unlocked."),
     "backstage_from": _("from {sender} at {time}"),
     "backstage_more": _("+{n} more"),

@@ -29,6 +29,12 @@ def publish_question(q: Question, *, was_public: bool) -> None:
     )
 
 
+def publish_crew_question(q: Question) -> None:
+    """Announce a change only the crew sees (a listener's report that stays under the
+    threshold): the public stream is not told, as nothing it shows changed."""
+    events.emit(q.session_id, "question", crew={"id": q.pk, "question": crew_question(q)})
+
+
 def publish_on_air(session_id: int) -> None:
     shape = on_air_shape(session_id)
     events.emit(session_id, "on_air", crew=shape, public=shape, overlay=shape)

@@ -53,6 +53,11 @@ def crew_question(q: Question) -> dict[str, Any]:
             name=q.air_name or q.author_name,
             session=q.session if Question.session.is_cached(q) else None,
         ),
+        # Crew only: how a producer set the item on the social wall, and how many listeners
+        # reported it (questions/services/reports.py).
+        "wall_state": q.wall_state,
+        "wall_position": q.wall_position,
+        "report_count": q.report_count,
     }
 
 

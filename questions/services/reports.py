@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils.translation import gettext_noop
 
 from questions.models import AudienceReport, ModerationAction, Question, QuestionStatus
+from questions.publish import publish_crew_question
 from questions.services.common import lock_question, question_change
 from questions.transitions import TRANSITIONS
 from studio.errors import Conflict, NotFound
@@ -45,7 +46,8 @@ def question_report(*, session: LiveSession, question: Question, reporter: str) 
     another session and with ``not_reportable`` (409) one that is not approved or on air. A
     repeat by the same listener changes nothing. The report that reaches the session's
     threshold moves an approved question back to review, logged and flagged; the change is
-    announced after commit as every question change.
+    announced after commit as every question change. A report that does not is announced to
+    the crew only (the question with its new ``report_count``).
     """
     if question.session_id != session.pk:
         raise NotFound("No such question.")
@@ -68,6 +70,8 @@ def question_report(*, session: LiveSession, question: Question, reporter: str) 
         question.refresh_from_db(fields=["report_count"])
         count = question.report_count
         if question.status != QuestionStatus.APPROVED or count < session.report_threshold:
+            # Moderators see the count rise; listeners are not told of reports.
+            publish_crew_question(question)
             return ReportResult(question=question, created=True, pulled=False)
         reason = REASON.replace("{n}", str(count))
         flags = [f for f in (question.flags or []) if f.get("code") != FLAG_CODE]

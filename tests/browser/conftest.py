@@ -47,10 +47,12 @@ def _require_browser() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory) -> Iterator[LiveStudio]:
+def demo_studio(path: Path, **options) -> Iterator[LiveStudio]:
+    """The demo studio served by Daphne, for one test module: its own folder and, with
+    ``redis_db`` and ``database_prefix``, a Redis database and a PostgreSQL database of its own,
+    so that modules running at the same time never see each other's takes."""
     _require_browser()
-    live = LiveStudio(tmp_path_factory.mktemp("studio"))
+    live = LiveStudio(path, **options)
     try:
         live.manage("migrate", "--noinput")
         live.manage("seed_demo", "--base-url", live.url)
@@ -64,6 +66,11 @@ def studio(tmp_path_factory) -> Iterator[LiveStudio]:
     finally:
         live.stop()
         live.drop_database()
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory) -> Iterator[LiveStudio]:
+    yield from demo_studio(tmp_path_factory.mktemp("studio"))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import PageErrors, _require_browser, log_in
+from tests.browser.conftest import PageErrors, demo_studio, log_in
 from tests.live_server import LiveStudio
 
 SESSION = "demo-live"
@@ -17,25 +17,9 @@ ENTRANTS = (("Inès", "Je participe ! #Concours"), ("Marc", "#concours me voilà
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory) -> Iterator[LiveStudio]:
-    """A studio of this module's own (database and Redis), so other browser modules running at
-    the same time never see its draws and takes."""
-    _require_browser()
-    live = LiveStudio(
+    yield from demo_studio(
         tmp_path_factory.mktemp("studio-draw"), redis_db=10, database_prefix="sr_browser_draw"
     )
-    try:
-        live.manage("migrate", "--noinput")
-        live.manage("seed_demo", "--base-url", live.url)
-        live.start()
-    except Exception:
-        live.stop()
-        live.drop_database()
-        raise
-    try:
-        yield live
-    finally:
-        live.stop()
-        live.drop_database()
 
 
 _SETUP = (

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import PageErrors, _require_browser, log_in
+from tests.browser.conftest import PageErrors, demo_studio, log_in
 from tests.live_server import LiveStudio
 
 SESSION = "demo-live"
@@ -26,24 +26,9 @@ SUBMIT = (
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory) -> Iterator[LiveStudio]:
-    """The demo studio, on a Redis database and a PostgreSQL database of its own."""
-    _require_browser()
-    live = LiveStudio(
-        tmp_path_factory.mktemp("studio"), redis_db=12, database_prefix="sr_browser_report"
+    yield from demo_studio(
+        tmp_path_factory.mktemp("studio-report"), redis_db=12, database_prefix="sr_browser_report"
     )
-    try:
-        live.manage("migrate", "--noinput")
-        live.manage("seed_demo", "--base-url", live.url)
-        live.start()
-    except Exception:
-        live.stop()
-        live.drop_database()
-        raise
-    try:
-        yield live
-    finally:
-        live.stop()
-        live.drop_database()
 
 
 def open_report(new_page, errors: PageErrors, *, fake_clock: bool = False, locale="en-GB"):

@@ -97,7 +97,8 @@ def test_a_worker_killed_mid_task_loses_no_message_and_doubles_none(
     session_a.save()
     feed = IngestFeed.objects.create(session=session_a, kind="webhook", secret="s")
     ids = [f"drill-{n}" for n in range(MESSAGES)]
-    sender = Celery(broker=broker_url)
+    # Not the current app: the studio's own tasks keep theirs (set_as_current=False).
+    sender = Celery(broker=broker_url, set_as_current=False)
     queue = f"drill-{os.getpid()}"
     for n, external_id in enumerate(ids):
         message = IncomingMessage(

@@ -139,6 +139,8 @@ function cardShell(id, kind) {
     text: el("p", "card-text"),
     flags: el("ul", "flags"),
     byline: el(kind === "pending" ? "span" : "p", "byline"),
+    marks: el("p", "card-marks"),
+    reports: el("span", "mark report-mark"),
     actions: el("div", "card-actions"),
   };
   refs.star.title = t("starred");
@@ -152,7 +154,15 @@ function cardShell(id, kind) {
   } else {
     meta.append(refs.guest);
   }
-  node.append(meta, refs.text, refs.flags);
+  // What the crew should know before reading: listeners' reports, and for producers where the
+  // item stands on the social wall. A line of its own, only when there is something to say.
+  if (can("manage")) {
+    refs.wall = el("span", "mark wall-mark");
+    refs.marks.append(refs.wall);
+  }
+  refs.marks.append(refs.reports);
+  refs.marks.hidden = true;
+  node.append(meta, refs.marks, refs.text, refs.flags);
   if (kind === "queue") node.append(refs.byline);
   node.append(refs.actions);
   return { el: node, kind, q: null, refs };
@@ -166,8 +176,9 @@ function starButton(id) {
 }
 
 // Producers put the card's question on the social wall: pin it first, hide it, or show it
-// again (also a message that is not a question).
-function wallButtons(id) {
+// again (also a message that is not a question); once they set a state, Reset puts it back as
+// moderated.
+function wallButtons(id, refs) {
   const group = el("span", "wall-buttons");
   group.setAttribute("role", "group");
   group.setAttribute("aria-label", t("wall_label"));
@@ -181,6 +192,12 @@ function wallButtons(id) {
     button.dataset.wallState = state;
     group.append(button);
   }
+  refs.wallButtons = [...group.querySelectorAll("[data-wall-state]")];
+  refs.wallReset = actionButton("wall", id, t("wall_reset"), "quiet wall-button wall-reset");
+  refs.wallReset.dataset.wallState = "reset";
+  refs.wallReset.title = t("wall_reset_title");
+  refs.wallReset.hidden = true;
+  group.append(refs.wallReset);
   return group;
 }
 
@@ -202,7 +219,7 @@ function makeQueueCard(id) {
     refs.starButton = starButton(id);
     refs.actions.append(refs.starButton);
   }
-  if (can("manage")) refs.actions.append(wallButtons(id));
+  if (can("manage")) refs.actions.append(wallButtons(id, refs));
   // Too long for the lower third: said on the card, with the two ways to make it fit.
   refs.fit = el("div", "fit-warning");
   refs.fit.append(el("span", "fit-label", t("too_long")));
@@ -284,10 +301,41 @@ function drawFlags(list, flags) {
   list.hidden = !(flags && flags.length);
 }
 
+function wallMark(q) {
+  if (q.wall_state === "pinned") return t("wall_badge_pinned", { n: q.wall_position ?? "" });
+  if (q.wall_state === "hidden") return t("wall_badge_hidden");
+  if (q.wall_state === "shown") return t("wall_badge_shown");
+  return "";
+}
+
+function drawMarks(refs, q) {
+  const reports = q.report_count ?? 0;
+  setText(refs.reports, reports > 0 ? t("reported_count", { n: reports }) : "");
+  refs.reports.hidden = reports <= 0;
+  const title = reports > 0 ? t("reported_title", { n: reports }) : "";
+  if (refs.reports.title !== title) refs.reports.title = title;
+  let shown = reports > 0;
+  if (refs.wall) {
+    const mark = wallMark(q);
+    setText(refs.wall, mark);
+    refs.wall.hidden = !mark;
+    refs.wall.dataset.state = q.wall_state || "";
+    shown ||= Boolean(mark);
+  }
+  refs.marks.hidden = !shown;
+  // The state the item is in is said by its mark: its button gives way to Reset, so that the
+  // row keeps to one line.
+  if (refs.wallReset) refs.wallReset.hidden = !q.wall_state;
+  for (const button of refs.wallButtons ?? []) {
+    button.hidden = button.dataset.wallState === q.wall_state;
+  }
+}
+
 export function updateCard(card, q) {
   const { refs } = card;
   setText(refs.text, q.text);
   drawFlags(refs.flags, q.flags);
+  drawMarks(refs, q);
   const author = q.author_name || q.author?.name || t("anonymous");
   // An SMS author's handle is their masked number, already shown as the name.
   const bare = q.author?.handle ? q.author.handle.replace(/^@/, "") : "";

@@ -113,6 +113,16 @@ export function applyEvent(type, data) {
         state.queue.update(moved);
       }
     }
+  } else if (type === "wall") {
+    // A producer's wall change: the items' wall state only, the rest of each question stays.
+    for (const item of data.items ?? []) {
+      const q = state.questions.get(item.id);
+      if (q) {
+        const moved = { ...q, wall_state: item.wall_state, wall_position: item.wall_position };
+        state.questions.set(q.id, moved);
+        state.queue.update(moved);
+      }
+    }
   } else if (type === "on_air") {
     state.onAir = data;
   } else if (type === "cue") {
