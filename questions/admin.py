@@ -48,7 +48,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "session__station",
         "session",
     ]
-    actions = ["wall_pin", "wall_hide", "wall_show", "wall_reset"]
+    actions = ["wall_pin", "wall_pin_first", "wall_hide", "wall_show", "wall_reset"]
     search_fields = ["text", "author_name", "author__handle", "external_id"]
     date_hierarchy = "created_at"
     # Status, votes and on-air state change only through the studio, so the log stays true.
@@ -81,13 +81,27 @@ class QuestionAdmin(admin.ModelAdmin):
     def short_text(self, obj: Question) -> str:
         return obj.text[:80]
 
-    def _wall(self, request: HttpRequest, queryset: QuerySet[Question], state: str) -> None:
+    def _wall(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Question],
+        state: str,
+        *,
+        first: bool = False,
+    ) -> None:
         """Through the wall service, one item at a time (pinned ones in id order, after the
-        items already pinned): producers only, logged, live on every wall."""
+        items already pinned, or before them with ``first``): producers only, logged, live on
+        every wall."""
         changed = 0
-        for question in queryset.select_related("session").order_by("pk"):
+        picked = queryset.select_related("session").order_by("-pk" if first else "pk")
+        for question in picked:
             try:
-                wall_set(actor=request.user, question=question, state=state)
+                wall_set(
+                    actor=request.user,
+                    question=question,
+                    state=state,
+                    position=1 if first else None,
+                )
             except DomainError as exc:
                 self.message_user(request, f"{question.pk}: {exc}", messages.ERROR)
             else:
@@ -106,6 +120,12 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Pin to the social wall"))
     def wall_pin(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         self._wall(request, queryset, "pinned")
+
+    # Pinning moves an item to the end of the pinned ones and this to the front: together they
+    # put the wall in any order.
+    @admin.action(description=_("Pin first on the social wall"))
+    def wall_pin_first(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self._wall(request, queryset, "pinned", first=True)
 
     @admin.action(description=_("Hide from the social wall"))
     def wall_hide(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:

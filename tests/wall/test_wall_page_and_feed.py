@@ -134,6 +134,27 @@ def test_the_admin_actions_go_through_the_wall_service(client, producer_a, mixed
     assert mixed_wall["old"].log.filter(action="wall").exists()
 
 
+def test_the_admin_reorders_the_wall_by_pinning_first(client, producer_a, mixed_wall):
+    producer_a.is_staff = True
+    producer_a.is_superuser = True
+    producer_a.save()
+    client.force_login(producer_a)
+    old, new = mixed_wall["old"].pk, mixed_wall["new"].pk
+    client.post(
+        "/admin/questions/question/", {"action": "wall_pin", "_selected_action": [old, new]}
+    )
+
+    response = client.post(
+        "/admin/questions/question/",
+        {"action": "wall_pin_first", "_selected_action": [new]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    pinned = Question.objects.filter(wall_state="pinned").order_by("wall_position")
+    assert [(q.pk, q.wall_position) for q in pinned] == [(new, 1), (old, 2)]
+
+
 def test_the_admin_refuses_a_staff_member_who_is_no_producer(client, moderator_a, mixed_wall):
     moderator_a.is_staff = True
     moderator_a.is_superuser = True
