@@ -250,6 +250,25 @@ def on_air(request: HttpRequest, session: LiveSession, params: Params) -> HttpRe
         **(question or dict.fromkeys(ON_AIR_FIELDS)),
         "taken_at": shape["taken_at"],
     }
+    return _one_item(
+        params,
+        "onair",
+        row,
+        updated_at,
+        {
+            "on_air": question is not None,
+            "question": question,
+            "taken_at": shape["taken_at"],
+            "updated_at": updated_at,
+        },
+    )
+
+
+def _one_item(
+    params: Params, element: str, row: dict[str, Any], updated_at: str, body: dict[str, Any]
+) -> HttpResponse:
+    """A feed of one lower-third item (on air, or cued): CasparCG template data (f0 text, f1
+    author, f2 guest, f3 guest title), XML rows, flat JSON rows, or ``body`` as JSON."""
     if params.fmt == "xml":
         if params.style == "caspar":
             return _caspar_xml(
@@ -260,17 +279,10 @@ def on_air(request: HttpRequest, session: LiveSession, params: Params) -> HttpRe
                     ("f3", {"text": row["guest_title"]}),
                 ]
             )
-        return _rows_xml("onair", [row], updated_at)
+        return _rows_xml(element, [row], updated_at)
     if params.flat:
         return JsonResponse([{k: _text(v) for k, v in row.items()}], safe=False)
-    return JsonResponse(
-        {
-            "on_air": question is not None,
-            "question": question,
-            "taken_at": shape["taken_at"],
-            "updated_at": updated_at,
-        }
-    )
+    return JsonResponse(body)
 
 
 # --- preview ----------------------------------------------------------------------------------
@@ -285,21 +297,12 @@ def preview(request: HttpRequest, session: LiveSession, params: Params) -> HttpR
     question = _on_air_question(cue_shape(session.pk))
     updated_at = timezone.now().isoformat()
     row = {"cued": question is not None, **(question or dict.fromkeys(PREVIEW_FIELDS))}
-    if params.fmt == "xml":
-        if params.style == "caspar":
-            return _caspar_xml(
-                [
-                    ("f0", {"text": row["text"]}),
-                    ("f1", {"text": row["author"]}),
-                    ("f2", {"text": row["guest"]}),
-                    ("f3", {"text": row["guest_title"]}),
-                ]
-            )
-        return _rows_xml("preview", [row], updated_at)
-    if params.flat:
-        return JsonResponse([{k: _text(v) for k, v in row.items()}], safe=False)
-    return JsonResponse(
-        {"cued": question is not None, "question": question, "updated_at": updated_at}
+    return _one_item(
+        params,
+        "preview",
+        row,
+        updated_at,
+        {"cued": question is not None, "question": question, "updated_at": updated_at},
     )
 
 
