@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -141,9 +142,8 @@ def question_reword(*, actor: User, question: Question, text: str) -> Question:
     """
     require(actor, question.session.station_id, Capability.MODERATE)
     text = normalise(text or "")
-    with transaction.atomic():
-        question = lock_question(question)
-        check_transition(question, REWORDABLE, "reword")
+
+    def within_limit(question: Question) -> None:
         limit = question.session.max_question_length
         if len(text) > limit:
             raise ValidationFailed(
@@ -152,20 +152,16 @@ def question_reword(*, actor: User, question: Question, text: str) -> Question:
                 code="too_long",
                 details={"text": "too_long", "max_length": limit},
             )
-        if text == question.text:
-            text = ""
-        if text == question.air_text:
-            return question
-        question = question_change(
-            question=question,
-            actor=actor,
-            action=ModerationAction.EDIT,
-            fields={"air_text": text},
-            details={"field": "air_text", "air_text": text},
-        )
-        if question.cued_at is not None:  # the preview output shows what will air
-            publish_cue(question.session_id)
-        return question
+
+    return _set_what_airs(
+        actor=actor,
+        question=question,
+        action="reword",
+        field="air_text",
+        value=text,
+        original="text",
+        check=within_limit,
+    )
 
 
 @retry_on_deadlock
@@ -181,19 +177,44 @@ def question_rename(*, actor: User, question: Question, name: str) -> Question:
             code="too_long",
             details={"name": "too_long", "max_length": AIR_NAME_MAX_LENGTH},
         )
+    return _set_what_airs(
+        actor=actor,
+        question=question,
+        action="rename",
+        field="air_name",
+        value=name,
+        original="author_name",
+    )
+
+
+def _set_what_airs(
+    *,
+    actor: User,
+    question: Question,
+    action: str,
+    field: str,
+    value: str,
+    original: str,
+    check: Callable[[Question], None] | None = None,
+) -> Question:
+    """Set the on-air wording or name (``field``) of a question that may still air: the
+    question's own ``original`` value, or blank, airs the original again; logged as an edit.
+    ``check`` refuses a value once the question is locked and may change."""
     with transaction.atomic():
         question = lock_question(question)
-        check_transition(question, REWORDABLE, "rename")
-        if name == question.author_name:
-            name = ""
-        if name == question.air_name:
+        check_transition(question, REWORDABLE, action)
+        if check is not None:
+            check(question)
+        if value == getattr(question, original):
+            value = ""
+        if value == getattr(question, field):
             return question
         question = question_change(
             question=question,
             actor=actor,
             action=ModerationAction.EDIT,
-            fields={"air_name": name},
-            details={"field": "air_name", "air_name": name},
+            fields={field: value},
+            details={"field": field, field: value},
         )
         if question.cued_at is not None:  # the preview output shows what will air
             publish_cue(question.session_id)
