@@ -133,7 +133,12 @@ def test_the_asker_sees_on_air_now_when_the_host_takes_their_question(new_page, 
     take(studio, pk)
 
     page.locator("#mine-announce").wait_for(state="visible", timeout=PUBLIC_CATCH_UP_MS)
-    assert page.locator("#mine-announce-text").text_content() == "Your question is on air now!"
+    # The live region is emptied, shown, then filled a moment later so screen readers speak it.
+    page.wait_for_function(
+        "() => document.querySelector('#mine-announce-text').textContent"
+        " === 'Your question is on air now!'",
+        timeout=2_000,
+    )
     page.wait_for_function(
         "() => document.querySelector('#mine-list .mine-state').textContent === 'On air now'",
         timeout=PUBLIC_CATCH_UP_MS,
