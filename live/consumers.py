@@ -295,6 +295,11 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return  # the client's hello will bring it from the log
         async with self.send_lock:
             seq = message["seq"]
+            if seq is None:
+                # A volatile frame (vote counts): outside the stream's order, sent as it comes.
+                if not self.shut_down:
+                    await self.send(text_data=message["frame"])
+                return
             if seq <= self.last_sent:
                 return
             if seq > self.last_sent + 1:

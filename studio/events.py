@@ -195,6 +195,37 @@ async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
         )
 
 
+def send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
+    """Send a frame that is not an event of the stream: no sequence number, not in the replay
+    log (``seq: null``). Vote counts go this way: each carries absolute counts with their
+    ``versions``, so a later frame supersedes an earlier one and a socket that missed one is
+    brought up to date by the next, or by the counts sent when it resumes (docs/realtime.md)."""
+    message = {
+        "type": GROUP_MESSAGE_TYPE,
+        "seq": None,
+        "event": type,
+        "frame": frame_text(None, type, data),
+    }
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(session_id, stream), message)
+    except Exception:
+        logger.exception("could not send a %s frame to the channel layer", type)
+
+
+async def asend_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
+    """``send_volatile`` from the event loop."""
+    message = {
+        "type": GROUP_MESSAGE_TYPE,
+        "seq": None,
+        "event": type,
+        "frame": frame_text(None, type, data),
+    }
+    try:
+        await get_channel_layer().group_send(group_name(session_id, stream), message)
+    except Exception:
+        logger.exception("could not send a %s frame to the channel layer", type)
+
+
 def frame_text(seq: int | None, type: str, data: dict[str, Any]) -> str:
     """A server frame of the socket protocol (docs/realtime.md)."""
     return json.dumps({"seq": seq, "type": type, "data": data})
