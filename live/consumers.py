@@ -382,6 +382,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             {
                 "time": timezone.now().isoformat(),
                 "interval": self.heartbeat_seconds(),
+                "protocol": events.PROTOCOL_VERSION,
             },
             seq=self.last_sent,
         )

@@ -40,6 +40,7 @@ def console_snapshot(session: LiveSession) -> dict[str, Any]:
             # Backstage messages: every unread one and the latest read ones, oldest first.
             "backstage": [backstage_shape(m) for m in backstage_recent(session_id=session.pk)],
             "server_time": timezone.now().isoformat(),
+            "protocol": events.PROTOCOL_VERSION,
         },
     }
 
@@ -68,6 +69,7 @@ def audience_snapshot(session: LiveSession, voter: str | None) -> dict[str, Any]
             "on_air": on_air_shape(session.pk),
             "voted": voted,
             "server_time": timezone.now().isoformat(),
+            "protocol": events.PROTOCOL_VERSION,
         },
     }
 
@@ -77,5 +79,9 @@ def overlay_snapshot(session: LiveSession) -> dict[str, Any]:
     # The cued question is for the overlay's preview output; the program output ignores it.
     return {
         "seq": seq,
-        "data": {"on_air": on_air_shape(session.pk), "cue": cue_shape(session.pk)},
+        "data": {
+            "on_air": on_air_shape(session.pk),
+            "cue": cue_shape(session.pk),
+            "protocol": events.PROTOCOL_VERSION,
+        },
     }

@@ -42,7 +42,10 @@ WALL_STRINGS = {
 def wall_snapshot(session: LiveSession) -> dict[str, Any]:
     """The wall socket's snapshot: the public stream's ``seq`` first, then the wall."""
     seq = events.stream_head(session.pk, events.PUBLIC)
-    return {"seq": seq, "data": {"wall": wall_shape(session)}}
+    return {
+        "seq": seq,
+        "data": {"wall": wall_shape(session), "protocol": events.PROTOCOL_VERSION},
+    }
 
 
 @never_cache

@@ -51,6 +51,11 @@ from studio.models import EventLogEntry, EventStream
 
 logger = logging.getLogger(__name__)
 
+# The socket protocol's version (docs/realtime.md), in every snapshot and heartbeat. Version 2:
+# a take, a clear or an answer on air is one ``on_air`` event carrying the questions it changed;
+# vote counts are volatile frames with versions.
+PROTOCOL_VERSION = 2
+
 CREW = "crew"
 PUBLIC = "public"
 OVERLAY = "overlay"
