@@ -6,6 +6,11 @@ would measure itself rather than the server. Every design under test puts these 
 ``{"seq": 12, "type": "on_air", "data": {"question": {"id": 34, ...`` (the studio),
 ``{"type": "queue", "on_air": {"question": {"id": 34, ...`` (the naive peer),
 ``{"type": "on_air", "data": {"question": {"id": 34}}}`` (the floor).
+
+Protocol 2: a take is one ``on_air`` event whose data also lists the questions it moved
+(``"questions": [{"id": n, "question": {...}}]``), so the on-air id is read only where it
+follows ``"data": {`` (or the peer's ``"on_air": {``), never from that list; a cleared air
+(``"question": null``) has no id. Vote counts are volatile frames (``"seq": null``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 _TYPE = re.compile(r'"type": "([a-z_]+)"')
-_ON_AIR_ID = re.compile(r'"question": \{"id": (\d+)')
+_ON_AIR_ID = re.compile(r'(?:"data"|"on_air"): \{"question": (?:\{"id": (\d+)|null)')
 
 # No compression (the servers under test do not use it), no proxy, no client pings, no size limit
 # (a console snapshot of 5,000 questions is megabytes), a deep receive buffer.
@@ -46,8 +51,18 @@ def frame_type(text: str) -> str | None:
 
 
 def on_air_id(text: str) -> int | None:
+    """The on-air question's id in an on_air (or peer queue) frame; None when the air is clear.
+    A frame whose keys come in another order is parsed (rare: takes, not votes)."""
     match = _ON_AIR_ID.search(text, 0, 400)
-    return int(match.group(1)) if match else None
+    if match is not None:
+        return int(match.group(1)) if match.group(1) else None
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    holder = frame.get("data") if "data" in frame else frame.get("on_air")
+    question = holder.get("question") if isinstance(holder, dict) else None
+    return int(question["id"]) if isinstance(question, dict) and "id" in question else None
 
 
 def message(type_: str, data: dict[str, Any] | None = None, id: str | int | None = None) -> str:

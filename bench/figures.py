@@ -7,23 +7,267 @@ from typing import Any
 
 from bench import phases
 from bench.config import FANOUT_SOCKETS, HTTP_VOTE_RATE, LOADED_VOTE_RATE, Mode
-from bench.results import Figure, Figures, Series
+from bench.results import Figure, Figures, Series, merge_repetitions
 from bench.stats import percentile, rounded
 
+_NO_FANOUT = phases.Fanout.failed()
 
-def build(outcomes: dict[str, dict[str, Any]], mode: Mode, vote_rate: float) -> Figures:
-    """``outcomes[design][phase]``, for the designs "ours", "floor" and "peer"."""
+
+def build_all(
+    repetitions: list[dict[str, dict[str, Any]]],
+    mode: Mode,
+    vote_rate: float,
+    servers: dict[str, str],
+) -> Figures:
+    """The figures of each repetition, merged: each value the median of the repetitions."""
+    return merge_repetitions([build(r, mode, vote_rate, servers) for r in repetitions])
+
+
+def build(
+    outcomes: dict[str, dict[str, Any]],
+    mode: Mode,
+    vote_rate: float,
+    servers: dict[str, str] | None = None,
+) -> Figures:
+    """``outcomes[design][phase]``, for the designs "ours", "floor" and "peer", and "alt" (the
+    studio under the other server, when measured)."""
     o, f, p = outcomes["ours"], outcomes["floor"], outcomes["peer"]
+    alt = outcomes.get("alt") or {}
+    servers = servers or {"ours": "daphne", "alt": "uvicorn"}
     figures = Figures()
     _votes(figures, o, p, vote_rate)
     _http_votes(figures, o)
     _loaded(figures, o["loaded"], f, p["loaded"])
     _idle_takes(figures, o, f, p)
-    _fanout(figures, {design: outcome["fanout"] for design, outcome in outcomes.items()})
+    fans = {design: outcome.get("fanout", _NO_FANOUT) for design, outcome in outcomes.items()}
+    _fanout(figures, fans)
+    _large_fanout(figures, o, f, mode)
     _resync(figures, o["loaded"], p["loaded"])
     _snapshots(figures, o, p)
-    _memory(figures, {design: outcome["fanout"] for design, outcome in outcomes.items()}, mode)
+    _memory(figures, fans, mode)
+    _costs(figures, o, f"[{servers['ours']}]")
+    if alt:
+        _alt(figures, alt, f, vote_rate, mode, servers["alt"])
+        _costs(figures, alt, f"[{servers['alt']}]", key_suffix="_alt")
     return figures
+
+
+def _fanout_note(fan: phases.Fanout) -> str:
+    return f"FAILED: {fan.failed_because}" if fan.failed_because else ""
+
+
+def _large_fanout(figures: Figures, o: dict, f: dict, mode: Mode) -> None:
+    ours, floor = o.get("fanout_large"), f.get("fanout_large")
+    if ours is None:
+        return
+    floor = floor or _NO_FANOUT
+    figures.percentiles(
+        "fanout_large_last",
+        f"Fan-out to {ours.sockets:,} audience sockets, last delivery",
+        Series(
+            ours=ours.last_delivery_ms,
+            floor=floor.last_delivery_ms,
+            missing={"ours": len(ours.incomplete), "floor": len(floor.incomplete)},
+        ),
+        unfinished="events did not reach every socket in time",
+        details={
+            "ours": {"reached_when_incomplete": ours.incomplete, "opened": ours.opened},
+            "floor": {"reached_when_incomplete": floor.incomplete, "opened": floor.opened},
+        },
+    )
+    for figure in figures.figures[-2:]:
+        figure.failed = _fanout_note(ours)
+        if figure.failed:
+            figure.note = figure.failed
+
+
+def _alt(figures: Figures, alt: dict, f: dict, vote_rate: float, mode: Mode, name: str) -> None:
+    """The studio's audience paths under the other server, beside the floor."""
+    fan = alt.get("fanout", _NO_FANOUT)
+    floor_fan = f.get("fanout", _NO_FANOUT)
+    figures.percentiles(
+        "alt_fanout_1000_last",
+        f"[{name}] Fan-out to {FANOUT_SOCKETS:,} audience sockets, last delivery",
+        Series(
+            ours=fan.last_delivery_ms,
+            floor=floor_fan.last_delivery_ms,
+            missing={"ours": len(fan.incomplete), "floor": len(floor_fan.incomplete)},
+        ),
+        floor_factor=1.5,
+        unfinished="events did not reach every socket in time",
+    )
+    figures.add(
+        Figure(
+            "alt_memory_per_idle_socket_kib",
+            f"[{name}] Memory per idle audience socket ({mode.idle_sockets:,} sockets)",
+            "KiB",
+            rounded(fan.memory_per_socket_kib),
+            floor=rounded(floor_fan.memory_per_socket_kib),
+            floor_factor=2.0,
+            failed=_fanout_note(fan),
+            note=_fanout_note(fan),
+        )
+    )
+    takes = alt.get("idle_takes", phases.Takes())
+    figures.percentiles(
+        "alt_take_to_overlay_idle",
+        f"[{name}] Take -> overlay, no load",
+        Series(
+            ours=takes.latencies_ms,
+            floor=f["takes"].latencies_ms,
+            missing={"ours": takes.timeouts},
+        ),
+        p99_target="<= 30",
+        unfinished="timed out",
+    )
+    votes = alt.get("votes", phases.VoteRun(rate=vote_rate, seconds=1, start_ns=0))
+    figures.add(
+        Figure(
+            "alt_votes_per_second",
+            f"[{name}] Sustained acknowledged votes/s (socket, offered {vote_rate:,.0f}/s)",
+            "votes/s",
+            round(votes.acked_rate()),
+            target=">= 5000",
+            details=votes.summary(),
+        )
+    )
+    figures.percentiles(
+        "alt_vote_ack",
+        f"[{name}] Vote acknowledgement",
+        Series(ours=votes.latencies_ms(), missing={"ours": votes.unanswered}),
+        p99_target="<= 50",
+        unfinished="unanswered",
+    )
+
+
+def _ratio(numerator: float | None, denominator: float | None, scale: float = 1.0) -> Any:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator * scale, 4)
+
+
+def _costs(figures: Figures, out: dict, server: str, key_suffix: str = "") -> None:
+    """Per-unit costs (bench/costs.py) of this repetition: CPU per vote, per fan-out frame
+    delivered and per idle socket, memory per socket, and what a vote costs PostgreSQL and
+    Redis. The capacity plan (bench/report.py) is derived from these."""
+    votes: phases.VoteRun | None = out.get("votes")
+    spent = out.get("votes_costs") or {}
+    acked = len(votes.acked) if votes else 0
+    fan: phases.Fanout = out.get("fanout", _NO_FANOUT)
+    cpu = fan.cpu
+    frame_cpu = None
+    if cpu.get("frames_delivered"):
+        idle_rate = cpu.get("idle_cpu_per_second_all_sockets", 0.0)
+        busy = cpu["events_cpu_seconds"] - idle_rate * cpu["events_seconds"]
+        frame_cpu = _ratio(max(busy, 0.0), cpu["frames_delivered"], 1e6)
+    idle_socket = None
+    if cpu.get("idle_sockets"):
+        extra = cpu["idle_cpu_per_second_all_sockets"] - cpu["idle_cpu_per_second_no_sockets"]
+        idle_socket = _ratio(max(extra, 0.0), cpu["idle_sockets"], 1e6)
+    rows = [
+        (
+            "cpu_per_vote_us",
+            "Server CPU per acknowledged vote",
+            "µs",
+            spent.get("server_cpu_seconds"),
+            acked,
+            1e6,
+        ),
+        (
+            "database_cpu_per_vote_us",
+            "PostgreSQL + Redis CPU per acknowledged vote",
+            "µs",
+            spent.get("database_cpu_seconds"),
+            acked,
+            1e6,
+        ),
+        (
+            "votes_per_commit",
+            "Votes per PostgreSQL transaction (read-only ones too)",
+            "votes",
+            acked,
+            spent.get("commits"),
+            1.0,
+        ),
+        (
+            "rows_per_vote",
+            "PostgreSQL rows written per vote",
+            "rows",
+            spent.get("rows"),
+            acked,
+            1.0,
+        ),
+        (
+            "publishes_per_vote",
+            "Redis PUBLISH per vote",
+            "messages",
+            spent.get("publishes"),
+            acked,
+            1.0,
+        ),
+        (
+            "redis_commands_per_vote",
+            "Redis commands per vote",
+            "commands",
+            spent.get("redis_commands"),
+            acked,
+            1.0,
+        ),
+    ]
+    for key, label, unit, numerator, denominator, scale in rows:
+        figures.add(
+            Figure(
+                f"cost_{key}{key_suffix}",
+                f"{server} {label}",
+                unit,
+                _ratio(numerator, denominator, scale),
+                details={"numerator": numerator, "denominator": denominator},
+            )
+        )
+    figures.add(
+        Figure(
+            f"cost_cpu_per_frame_us{key_suffix}",
+            f"{server} Server CPU per fan-out frame delivered",
+            "µs",
+            frame_cpu,
+            details=cpu,
+        )
+    )
+    figures.add(
+        Figure(
+            f"cost_cpu_per_idle_socket_us{key_suffix}",
+            f"{server} Server CPU per idle audience socket, per second",
+            "µs/s",
+            idle_socket,
+        )
+    )
+    figures.add(
+        Figure(
+            f"cost_memory_per_socket_kib{key_suffix}",
+            f"{server} Memory per idle audience socket",
+            "KiB",
+            rounded(fan.memory_per_socket_kib),
+        )
+    )
+
+
+def unit_costs(repetitions: list[dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The raw readings behind the per-unit cost figures, per repetition."""
+    raw = []
+    for outcomes in repetitions:
+        entry = {}
+        for slot in ("ours", "alt"):
+            out = outcomes.get(slot) or {}
+            if not out:
+                continue
+            entry[slot] = {
+                "votes": out.get("votes_costs"),
+                "acknowledged_votes": len(out["votes"].acked) if out.get("votes") else 0,
+                "fanout": out["fanout"].cpu if out.get("fanout") else {},
+                "fanout_large": out["fanout_large"].cpu if out.get("fanout_large") else {},
+            }
+        raw.append(entry)
+    return raw
 
 
 def _votes(figures: Figures, o: dict, p: dict, vote_rate: float) -> None:
@@ -82,6 +326,7 @@ def _http_votes(figures: Figures, o: dict) -> None:
             f"HTTP votes/s (offered {HTTP_VOTE_RATE:,.0f}/s)",
             "votes/s",
             round(http.acked_rate()),
+            target=">= 1000",
             details=http.summary(),
         )
     )
@@ -115,7 +360,7 @@ def _loaded(figures: Figures, ours: phases.Loaded, f: dict, peer: phases.Loaded)
             peer=peer.takes.latencies_ms,
             missing={"ours": ours.takes.timeouts, "peer": peer.takes.timeouts},
         ),
-        p99_target="<= 30",
+        p99_target="<= 50",
         unfinished="timed out",
         details={"ours_errors": ours.takes.errors, "peer_errors": peer.takes.errors},
     )
@@ -146,11 +391,14 @@ def _fanout(figures: Figures, fan: dict[str, phases.Fanout]) -> None:
             peer=fan["peer"].last_delivery_ms,
             missing={k: len(v.incomplete) for k, v in fan.items()},
         ),
-        p99_target="<= 150",
-        floor_factor=2.0,
+        floor_factor=1.5,
         unfinished="events did not reach every socket in time",
         details={k: {"reached_when_incomplete": v.incomplete} for k, v in fan.items()},
     )
+    for figure in figures.figures[-2:]:
+        figure.failed = _fanout_note(fan["ours"])
+        if figure.failed:
+            figure.note = figure.failed
 
 
 def _resync(figures: Figures, ours: phases.Loaded, peer: phases.Loaded) -> None:
@@ -205,6 +453,9 @@ def _memory(figures: Figures, fan: dict[str, phases.Fanout], mode: Mode) -> None
             rounded(fan["ours"].memory_per_socket_kib),
             floor=rounded(fan["floor"].memory_per_socket_kib),
             peer=rounded(fan["peer"].memory_per_socket_kib),
+            floor_factor=2.0,
+            failed=_fanout_note(fan["ours"]),
+            note=_fanout_note(fan["ours"]),
             details={k: v.memory for k, v in fan.items()},
         )
     )

@@ -257,6 +257,7 @@ class Audience:
         self.readers: list[asyncio.Task] = []
         self.seen: dict[int, list[int]] = {}  # question -> [count, first_ns, last_ns, reported]
         self.alive = 0
+        self.frames = 0  # every frame the sockets received (on air, vote counts, heartbeats)
 
     async def open(self, spec: dict[str, Any]) -> dict[str, Any]:
         self.alive = spec["n"]  # lowered as sockets fail or close
@@ -274,6 +275,7 @@ class Audience:
     async def _read(self, sock: Sock) -> None:
         try:
             async for text in sock.ws:
+                self.frames += 1
                 kind = frame_type(text)
                 if kind == "on_air" or kind == "queue":
                     question = on_air_id(text)
@@ -402,6 +404,9 @@ class LoadProcess:
             return await self.audiences[job].open(command)
         if cmd == "audience.status":
             return self.audiences[job].status(command["q"])
+        if cmd == "audience.frames":
+            audience = self.audiences.get(job)
+            return {"frames": audience.frames if audience else 0}
         if cmd == "audience.close":
             if job in self.audiences:
                 await self.audiences.pop(job).close()
@@ -433,6 +438,9 @@ class LoadProcess:
 
 
 def main() -> None:
+    from bench.processes import raise_open_files_limit
+
+    raise_open_files_limit()  # 5,000 sockets and more per load process
     asyncio.run(LoadProcess().serve())
 
 

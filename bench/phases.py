@@ -25,11 +25,28 @@ from bench.config import (
     TAKE_INTERVAL_SECONDS,
     VOTER_SOCKETS,
 )
+from bench.costs import Meter
 from bench.probes import Design, Probe
 from bench.processes import LoadClient, rss_kib
 
 NS = 1_000_000_000
 VOTERS_OPEN_CAP_SECONDS = 20.0
+
+
+class SocketsMissing(RuntimeError):
+    """A phase whose planned sockets were not all open (and synced) in time: it is not run on
+    a partial set, it fails, and the message says how many were missing."""
+
+
+def require_open(what: str, planned: int, opened: dict) -> None:
+    ready = opened["opened"] - opened.get("not_ready", 0)
+    if ready < planned:
+        errors = "; ".join(opened.get("errors", [])[:2])
+        raise SocketsMissing(
+            f"{planned - ready:,} of {planned:,} {what} sockets not open and synced "
+            f"({opened['opened']:,} open, {opened.get('not_ready', 0):,} not synced)"
+            + (f": {errors}" if errors else "")
+        )
 
 
 @dataclass
@@ -181,7 +198,7 @@ async def open_voters(ctx: Context, design: Design, subscribe: bool | None = Non
                 urls=urls,
                 n=count,
                 first_index=first,
-                token_prefix=f"{design.key}{i}",
+                token_prefix=f"{design.slot}{design.voter_rounds:02d}{i}",
                 hello=says_hello,
                 hello_seq=seq,
                 cap=VOTERS_OPEN_CAP_SECONDS,
@@ -193,11 +210,15 @@ async def open_voters(ctx: Context, design: Design, subscribe: bool | None = Non
         )
     )
     design.voters_open = True
-    return {
+    design.voter_rounds += 1
+    opened = {
         "opened": sum(r["opened"] for r in replies),
         "failed": sum(r["failed"] for r in replies),
+        "not_ready": sum(r.get("not_ready", 0) for r in replies),
         "errors": [e for r in replies for e in r["errors"]],
     }
+    require_open("voter", VOTER_SOCKETS, opened)
+    return opened
 
 
 async def close_voters(ctx: Context, design: Design) -> None:
@@ -242,6 +263,7 @@ async def http_votes(ctx: Context, design: Design, *, rate: float, seconds: floa
     """Open-loop votes over HTTP (POST with X-Voter-Token), one voter per request."""
     start = now_ns() + NS // 2
     files = [ctx.work_dir / f"http-{i}-{start}.json" for i in range(len(ctx.loads))]
+    design.http_rounds += 1  # each round's requests are voters of their own
     slug = design.session["slug"]
     replies = await asyncio.gather(
         *(
@@ -254,7 +276,7 @@ async def http_votes(ctx: Context, design: Design, *, rate: float, seconds: floa
                 start_ns=start,
                 drain=ctx.drain_seconds,
                 pool=design.vote_pool,
-                first_index=i * 10_000_000,
+                first_index=design.http_rounds * 100_000_000 + i * 10_000_000,
                 max_in_flight=100,
                 connections=100,
                 out=str(path),
@@ -313,9 +335,14 @@ async def open_audience(
             for load, (first, count) in zip(ctx.loads, _split(total, len(ctx.loads)), strict=True)
         )
     )
-    return {key: sum(r[key] for r in replies) for key in ("opened", "failed", "not_ready")} | {
-        "errors": [e for r in replies for e in r["errors"]]
-    }
+    opened = {key: sum(r[key] for r in replies) for key in ("opened", "failed", "not_ready")}
+    return opened | {"errors": [e for r in replies for e in r["errors"]]}
+
+
+async def audience_frames(ctx: Context, job: str) -> int:
+    """Frames the audience sockets of ``job`` have received so far, over every load process."""
+    replies = await asyncio.gather(*(load.call("audience.frames", job=job) for load in ctx.loads))
+    return sum(r["frames"] for r in replies)
 
 
 async def close_audience(ctx: Context, *jobs: str) -> None:
@@ -362,10 +389,22 @@ class Fanout:
     opened: dict
     sockets_lost: int = 0  # closed by the servers during the phase
     seconds: dict[str, float] = field(default_factory=dict)  # open, events, close
+    sockets: int = FANOUT_SOCKETS
+    # Server CPU: idle (no sockets, then every socket open) and during the events.
+    cpu: dict[str, float] = field(default_factory=dict)
+    failed_because: str = ""
 
     @classmethod
-    def failed(cls) -> Fanout:
-        return cls(None, {}, [], [], {})
+    def failed(cls, sockets: int = FANOUT_SOCKETS, why: str = "") -> Fanout:
+        return cls(None, {}, [], [], {}, sockets=sockets, failed_because=why)
+
+
+async def _idle_cpu(meter: Meter, seconds: float) -> float:
+    """Server CPU seconds per second over an idle window."""
+    at, cpu = meter.cpu()
+    await asyncio.sleep(seconds)
+    at2, cpu2 = meter.cpu()
+    return (cpu2 - cpu) / (at2 - at)
 
 
 async def memory_and_fanout(
@@ -377,18 +416,31 @@ async def memory_and_fanout(
     timeout: float,
     cap: float,
     open_cap: float,
+    sockets: int = FANOUT_SOCKETS,
+    job: str = "fan",
+    idle_window: float = 2.0,
 ) -> Fanout:
-    """Memory per idle audience socket, then fan-out of one on-air change to 1,000 of them.
+    """Memory per idle audience socket, then fan-out of one on-air change to ``sockets`` of
+    them. Every planned socket must be open and synced, or the phase fails (SocketsMissing).
 
     Memory: the resident memory of the design's server processes before and after opening
     ``idle_sockets`` audience sockets that joined the stream without its state (the studio's
-    at the stream head, the peer's as if they had the queue), divided by their number.
+    at the stream head, the peer's as if they had the queue), divided by their number (0: no
+    memory figure, the fan-out sockets only).
+
+    CPU (per-unit costs): the servers' CPU per second with no socket open and with every socket
+    open (idle: heartbeats), over ``idle_window`` seconds each; then over the events, with the
+    frames the sockets received (each take's event, and whatever else the servers sent).
 
     Fan-out: a take (the floor: one message from a trigger client) is sent; the time is from
-    sending it to the moment the LAST of the 1,000 sockets received the on-air change.
+    sending it to the moment the LAST socket received the on-air change.
     """
+    meter = Meter(design.pids)
     # The sender first: a server busy with a thousand sockets may not accept a console in time.
     sender = await design.console(0)
+    cpu: dict[str, float] = {}
+    per_socket = None
+    before = after = 0
     try:
         if design.key == "floor":
             await asyncio.wait_for(sender.ready.wait(), 10)
@@ -396,21 +448,31 @@ async def memory_and_fanout(
         await close_audience(ctx, "warm")
         await asyncio.sleep(0.5)
         before = sum(rss_kib(pid) for pid in design.pids)
+        cpu["idle_cpu_per_second_no_sockets"] = await _idle_cpu(meter, idle_window)
         began = now_ns()
-        opened = await open_audience(ctx, design, "fan", FANOUT_SOCKETS, open_cap)
-        extra = idle_sockets - FANOUT_SOCKETS
+        opened = await open_audience(ctx, design, job, sockets, open_cap)
+        require_open("audience", sockets, opened)
+        extra = idle_sockets - sockets
         if extra > 0:
             more = await open_audience(ctx, design, "idle", extra, open_cap)
             opened = {k: opened[k] + more[k] for k in ("opened", "failed", "not_ready")}
+            require_open("idle audience", extra, more)
         seconds = {"open": (now_ns() - began) / NS}
         await asyncio.sleep(1.0)
+        held = max(idle_sockets, sockets)
+        cpu["idle_cpu_per_second_all_sockets"] = await _idle_cpu(meter, idle_window)
+        cpu["idle_sockets"] = held
         after = sum(rss_kib(pid) for pid in design.pids)
-        per_socket = (after - before) / opened["opened"] if opened["opened"] else None
+        per_socket = (
+            (after - before) / opened["opened"] if idle_sockets and opened["opened"] else None
+        )
         await close_audience(ctx, "idle")
 
         samples: list[float] = []
         incomplete: list[int] = []
         lost = 0
+        frames_before = await audience_frames(ctx, job)
+        at, cpu_before = meter.cpu()
         began = now_ns()
         phase_end = began + int(cap * NS)
         for k in range(events):
@@ -418,17 +480,23 @@ async def memory_and_fanout(
                 break
             question = design.next_take()
             sent = await design.take(sender, question, f"f{k}")
-            last, reached, lost = await await_fanout(ctx, "fan", question, timeout)
+            last, reached, lost = await await_fanout(ctx, job, question, timeout)
             if last is None:
                 incomplete.append(reached)
             else:
                 samples.append((last - sent) / 1e6)
             await asyncio.sleep(0.1)
+        at2, cpu_after = meter.cpu()
         seconds["events"] = (now_ns() - began) / NS
+        cpu["events_cpu_seconds"] = round(cpu_after - cpu_before, 3)
+        cpu["events_seconds"] = round(at2 - at, 3)
+        cpu["events"] = len(samples) + len(incomplete)
+        cpu["frames_delivered"] = await audience_frames(ctx, job) - frames_before
+        cpu["sockets"] = sockets
     finally:
         began = now_ns()
         await sender.close()
-        await close_audience(ctx, "warm", "fan", "idle")
+        await close_audience(ctx, "warm", job, "idle")
     seconds["close"] = (now_ns() - began) / NS
     return Fanout(
         memory_per_socket_kib=per_socket,
@@ -438,6 +506,8 @@ async def memory_and_fanout(
         opened=opened,
         sockets_lost=lost,
         seconds={k: round(v, 1) for k, v in seconds.items()},
+        sockets=sockets,
+        cpu={k: round(v, 6) if isinstance(v, float) else v for k, v in cpu.items()},
     )
 
 
@@ -643,3 +713,71 @@ async def _loaded_run(
             for c in cycles
         ],
     )
+
+
+# --- the capacity model's check: a smaller mixed load --------------------------------------------
+
+
+async def mixed(
+    ctx: Context,
+    design: Design,
+    *,
+    sockets: int,
+    vote_rate: float,
+    take_interval: float,
+    seconds: float,
+) -> dict:
+    """Listeners, votes and takes at once, at rates the servers keep up with: the audience
+    sockets (job "mixed") follow the stream, the voter sockets vote at ``vote_rate``, a console
+    takes a question every ``take_interval`` seconds. Returns the work done (votes acknowledged,
+    frames the listeners received) and what it cost (a Meter delta over the whole window), for
+    the capacity model to predict from its per-unit costs and compare."""
+    from bench.costs import STATS_SETTLE_SECONDS
+
+    meter = Meter(design.pids)
+    opened = await open_audience(ctx, design, "mixed", sockets)
+    try:
+        require_open("listener", sockets, opened)
+        if not design.voters_open:
+            await open_voters(ctx, design)
+        sender = await open_probe(lambda: design.console(0))
+        takes = 0
+        try:
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            frames_before = await audience_frames(ctx, "mixed")
+            start_reading = meter.read()
+            start = now_ns() + NS // 4
+            end = start + int(seconds * NS)
+
+            async def take_loop() -> None:
+                nonlocal takes
+                await sleep_until(start)
+                while now_ns() < end:
+                    sent = await design.take(sender, design.next_take(), f"m{takes}")
+                    takes += 1
+                    await sleep_until(sent + int(take_interval * NS))
+
+            run, _ = await asyncio.gather(
+                run_votes(ctx, design, rate=vote_rate, seconds=seconds, start_ns=start),
+                take_loop(),
+            )
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            end_reading = meter.read()
+            frames = await audience_frames(ctx, "mixed") - frames_before
+        finally:
+            await sender.close()
+    finally:
+        await close_audience(ctx, "mixed")
+        await close_voters(ctx, design)
+    return {
+        "sockets": sockets,
+        "offered_vote_rate": vote_rate,
+        "take_interval_seconds": take_interval,
+        "seconds": seconds,
+        "acknowledged": len(run.acked),
+        "errors": dict(run.errors()),
+        "takes": takes,
+        "frames_delivered": frames,
+        "measured": end_reading.minus(start_reading),
+        "run": run,
+    }

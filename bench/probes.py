@@ -124,8 +124,21 @@ class Design:
     servers: list[Server]
     session: dict[str, Any] = field(default_factory=dict)
     sessionid: str = ""
-    take_cursor: int = 0
+    # Shared by the designs that run on one session (the studio under Daphne and Uvicorn), so
+    # that no question is taken twice.
+    take_cursor: list[int] = field(default_factory=lambda: [0])
     voters_open: bool = False
+    slot: str = ""  # where its outcomes go: "ours", "alt" (the other server), "floor", "peer"
+    server_kind: str = "daphne"
+    voter_rounds: int = 0  # voter sockets opened so far: each round has voters of its own
+    http_rounds: int = 0
+
+    def __post_init__(self) -> None:
+        self.slot = self.slot or self.key
+
+    @property
+    def name(self) -> str:
+        return f"{self.slot} ({self.server_kind})" if self.key == "ours" else self.slot
 
     @property
     def pids(self) -> list[int]:
@@ -154,10 +167,10 @@ class Design:
         from bench.config import TAKE_POOL
 
         pool = self.session["questions"][-TAKE_POOL:] if self.session else None
-        self.take_cursor += 1
+        self.take_cursor[0] += 1
         if pool is None:
-            return self.take_cursor  # the floor: any id
-        return pool[(self.take_cursor - 1) % len(pool)]
+            return self.take_cursor[0]  # the floor: any id
+        return pool[(self.take_cursor[0] - 1) % len(pool)]
 
     async def console(self, index: int, **kwargs: Any) -> Probe:
         """A console (the studio), or a plain session socket (the peer), or a client (floor)."""

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -36,6 +37,45 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def named_pids(*names: str) -> list[int]:
+    """The processes of this machine whose command name is one of ``names`` (PostgreSQL's
+    backends, redis-server): their CPU is the database side of a per-unit cost."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in names:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def total_cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a backend that ended: its CPU is gone with it
+            total += cpu_seconds(pid)
+    return total
+
+
+def raise_open_files_limit(wanted: int | None = None) -> tuple[int, int]:
+    """Raise this process's soft limit of open files up to the hard limit (or ``wanted``); the
+    processes it starts inherit it. Returns (soft, hard) as they are afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if wanted is None or hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if hard == resource.RLIM_INFINITY and wanted is not None:
+        target = wanted
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
 @dataclass
@@ -78,6 +118,16 @@ class Processes:
     ) -> Server:
         port = free_port()
         args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options]
+        process, log = self.popen(name, [*args, application], env)
+        return Server(name, port, process, log)
+
+    def uvicorn(self, name: str, application: str, env: dict[str, str]) -> Server:
+        """Uvicorn with its defaults (uvloop, httptools, the websockets implementation), no
+        access log, no lifespan (the studio has none), no compression (no client asks)."""
+        port = free_port()
+        args = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port)]
+        args += ["--log-level", "warning", "--no-access-log", "--lifespan", "off"]
+        args += ["--ws-per-message-deflate", "false", "--ws-max-size", str(16 * 1024 * 1024)]
         process, log = self.popen(name, [*args, application], env)
         return Server(name, port, process, log)
 

@@ -1,4 +1,6 @@
-"""The results table: ``python -m bench.report`` (plain text) or ``--markdown`` (for the docs).
+"""The results table: ``python -m bench.report`` (plain text), ``--markdown`` (for the docs), or
+``--write-docs``: the table, the per-unit costs and the capacity plan written into
+docs/performance.md between its marker comments (a full ``make bench`` does this itself).
 
 Reads bench/results/latest.json unless given another results file.
 """
@@ -7,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
-from bench.config import RESULTS_DIR
+from bench.config import RESULTS_DIR, ROOT
+
+DOCS_PATH = ROOT / "docs" / "performance.md"
 
 COLUMNS = (
     "figure",
@@ -36,13 +42,29 @@ def _meets(value: bool | None) -> str:
     return {True: "yes", False: "NO", None: "—"}[value]
 
 
-def rows(results: dict[str, Any]) -> list[list[str]]:
+def _cell(figure: dict[str, Any], which: str, value_key: str) -> str:
+    """A value; a p99 that is a maximum (too few samples) says so, with its sample count."""
+    text = _number(figure[value_key], figure["unit"])
+    if figure.get("statistic", {}).get(which) == "max" and which != "ours":
+        text += f" (max, {figure['samples'][which]} samples)"
+    return text
+
+
+def rows(results: dict[str, Any], costs: bool = False) -> list[list[str]]:
+    """The figures (``costs``: the per-unit costs only, which the main table leaves out)."""
     table = []
-    for figure in results["figures"].values():
+    for key, figure in results["figures"].items():
+        if key.startswith("cost_") != costs:
+            continue
         unit = figure["unit"]
         ours = _number(figure["value"], unit)
+        if figure.get("flagged") and figure.get("statistic", {}).get("ours") == "max":
+            ours += " (FLAGGED: fewer than 100 samples)"
         if figure.get("note"):
             ours += f" ({figure['note']})"
+        reps = figure.get("repetitions") or []
+        if len(reps) > 1:
+            ours += " [" + ", ".join(_number(r["value"]) for r in reps) + "]"
         peer = _number(figure["peer"], unit)
         if figure.get("peer_note"):
             peer = (
@@ -53,7 +75,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 figure["label"],
                 ours,
                 figure["target"] or "—",
-                _number(figure["floor"], unit),
+                _cell(figure, "floor", "floor"),
                 peer,
                 _meets(figure["meets"]),
             ]
@@ -61,8 +83,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     return table
 
 
-def text_table(results: dict[str, Any]) -> str:
-    table = [list(COLUMNS), *rows(results)]
+def text_table(results: dict[str, Any], costs: bool = False) -> str:
+    table = [list(COLUMNS), *rows(results, costs)]
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
     lines = []
     for n, row in enumerate(table):
@@ -72,30 +94,260 @@ def text_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(results: dict[str, Any]) -> str:
+def markdown_table(results: dict[str, Any], costs: bool = False) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for row in rows(results):
+    for row in rows(results, costs):
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
     return "\n".join(lines)
 
 
 def heading(results: dict[str, Any]) -> str:
     meta = results["meta"]
+    server = meta.get("server", "daphne")
+    compared = f", compared with {meta['compared_server']}" if meta.get("compared_server") else ""
+    reps = meta.get("repetitions", 1)
     return (
         f"{meta['mode']} run, {meta['date']}, commit {meta['git_commit'][:10]}, "
-        f"{meta['servers']} studio processes, {meta['cpu_count']} CPUs, Python {meta['python']}"
+        f"{meta['servers']} studio processes ({server}{compared}), "
+        f"{reps} repetition{'s' if reps != 1 else ''} (each figure the median), "
+        f"{meta['cpu_count']} CPUs, Python {meta['python']}, {meta['wall_seconds']:.0f} s"
     )
+
+
+# --- the capacity plan -----------------------------------------------------------------------
+
+SHOW = {"listeners": 100_000, "votes_per_second": 20_000.0}
+TAKES_PER_SECOND = 0.1  # a take every 10 s at the peak (a busy show takes one a minute)
+PUBLIC_VOTES_FRAMES_PER_PROCESS = 1.0  # each process sends the public counts every ~1 s
+CREW_VOTES_FRAMES_PER_PROCESS = 20.0  # and the crew counts every ~50 ms
+UTILISATION = 0.6  # a core planned at 60 %: bursts and garbage collection have room
+
+
+def _value(results: dict[str, Any], key: str) -> float | None:
+    figure = results["figures"].get(key)
+    return None if figure is None else figure["value"]
+
+
+def unit_costs(results: dict[str, Any], suffix: str = "") -> dict[str, float | None]:
+    keys = (
+        "cpu_per_vote_us",
+        "database_cpu_per_vote_us",
+        "votes_per_commit",
+        "rows_per_vote",
+        "publishes_per_vote",
+        "cpu_per_frame_us",
+        "cpu_per_idle_socket_us",
+        "memory_per_socket_kib",
+    )
+    return {k: _value(results, f"cost_{k}{suffix}") for k in keys}
+
+
+def plan(costs: dict[str, float | None], sockets_per_process: int) -> dict[str, Any]:
+    """Processes, cores, Redis and PostgreSQL load for SHOW, from the per-unit costs."""
+    need = [k for k, v in costs.items() if v is None]
+    if need:
+        return {"missing": need}
+    listeners, votes = SHOW["listeners"], SHOW["votes_per_second"]
+    vote_cores = votes * costs["cpu_per_vote_us"] / 1e6
+    vote_processes = max(1, math.ceil(vote_cores / UTILISATION))
+    frames = listeners * (TAKES_PER_SECOND + PUBLIC_VOTES_FRAMES_PER_PROCESS * vote_processes)
+    listener_cores = (
+        listeners * costs["cpu_per_idle_socket_us"] + frames * costs["cpu_per_frame_us"]
+    ) / 1e6
+    listener_processes = max(
+        math.ceil(listener_cores / UTILISATION), math.ceil(listeners / sockets_per_process)
+    )
+    processes = vote_processes + listener_processes
+    publishes = (
+        votes * costs["publishes_per_vote"]
+        + processes * (PUBLIC_VOTES_FRAMES_PER_PROCESS + CREW_VOTES_FRAMES_PER_PROCESS)
+        + TAKES_PER_SECOND * 3
+    )
+    return {
+        "vote_cores": vote_cores,
+        "vote_processes": vote_processes,
+        "listener_frames_per_second": frames,
+        "listener_cores": listener_cores,
+        "listener_processes": listener_processes,
+        "processes": processes,
+        "server_cores": math.ceil((vote_cores + listener_cores) / UTILISATION),
+        "memory_gib": listeners * costs["memory_per_socket_kib"] / 1024 / 1024,
+        "database_cores": votes * costs["database_cpu_per_vote_us"] / 1e6,
+        "redis_publishes_per_second": publishes,
+        "redis_deliveries_per_second": publishes * processes,
+        "commits_per_second": votes / costs["votes_per_commit"],
+        "rows_per_second": votes * costs["rows_per_vote"],
+    }
+
+
+def predict(results: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    """The capacity check: what the per-unit costs predict for the smaller mixed load the run
+    put on the studio, beside what it measured: (quantity, predicted, measured)."""
+    check = results.get("capacity_check") or {}
+    if not check:
+        return []
+    costs = unit_costs(results)
+    measured = check["measured"]
+    servers = results["meta"]["servers"]
+    acked, sockets, window = check["acknowledged"], check["sockets"], measured["seconds"]
+    votes_seconds = check["seconds"]
+    frames = sockets * (check["takes"] + PUBLIC_VOTES_FRAMES_PER_PROCESS * servers * votes_seconds)
+    cpu = None
+    if None not in (costs["cpu_per_vote_us"], costs["cpu_per_frame_us"]):
+        cpu = (
+            acked * costs["cpu_per_vote_us"]
+            + frames * costs["cpu_per_frame_us"]
+            + sockets * window * (costs["cpu_per_idle_socket_us"] or 0.0)
+        ) / 1e6
+
+    def times(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else a * b
+
+    per_commit = costs["votes_per_commit"]
+    periodic = servers * (PUBLIC_VOTES_FRAMES_PER_PROCESS + CREW_VOTES_FRAMES_PER_PROCESS)
+    publishes = times(acked, costs["publishes_per_vote"])
+    if publishes is not None:
+        publishes += periodic * votes_seconds + check["takes"] * 3
+    return [
+        ("listener frames delivered", frames, check["frames_delivered"]),
+        ("server CPU (core-seconds)", cpu, measured["server_cpu_seconds"]),
+        (
+            "PostgreSQL + Redis CPU (core-seconds)",
+            times(
+                acked, costs["database_cpu_per_vote_us"] and costs["database_cpu_per_vote_us"] / 1e6
+            ),
+            measured["database_cpu_seconds"],
+        ),
+        (
+            "PostgreSQL transactions",
+            acked / per_commit if per_commit else None,
+            measured["commits"],
+        ),
+        ("PostgreSQL rows written", times(acked, costs["rows_per_vote"]), measured["rows"]),
+        ("Redis PUBLISH", publishes, measured["publishes"]),
+    ]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def capacity_markdown(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    per_process = max(1, meta["sockets"].get("fanout_large", 0) // max(1, meta["servers"]))
+    lines = [
+        f"Derived by `python -m bench.report --write-docs` from the {meta['mode']} run of "
+        f"{meta['date']} ({meta.get('server', 'daphne')}). Assumptions: "
+        f"{SHOW['listeners']:,} listeners, {SHOW['votes_per_second']:,.0f} votes/s, a take every "
+        f"{1 / TAKES_PER_SECOND:g} s, each core planned at {UTILISATION:.0%}, each server process "
+        f"sending the public counts every second and the crew counts every 50 ms, and no process "
+        f"holding more audience sockets than the bench held per process ({per_process:,}).",
+        "",
+        "Per-unit costs (median of the repetitions; the table above has each one):",
+        "",
+    ]
+    servers = [(meta.get("server", "daphne"), "")]
+    if meta.get("compared_server"):
+        servers.append((meta["compared_server"], "_alt"))
+    plans = []
+    for name, suffix in servers:
+        costs = unit_costs(results, suffix)
+        lines.append(
+            f"- **{name}**: "
+            + ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in costs.items())
+        )
+        plans.append((name, plan(costs, per_process)))
+    lines += ["", "| for the national show | " + " | ".join(n for n, _ in plans) + " |"]
+    lines.append("|---|" + "---|" * len(plans))
+    labels = [
+        ("vote_processes", "server processes for votes (one core each)"),
+        ("listener_processes", "server processes for listeners"),
+        ("processes", "server processes in all"),
+        ("server_cores", "server cores"),
+        ("memory_gib", "memory of the listeners' sockets (GiB)"),
+        ("listener_frames_per_second", "frames to listeners per second"),
+        ("database_cores", "PostgreSQL + Redis cores (votes)"),
+        ("redis_publishes_per_second", "Redis PUBLISH per second"),
+        ("redis_deliveries_per_second", "Redis pub/sub messages delivered per second"),
+        ("commits_per_second", "PostgreSQL transactions per second (upper bound)"),
+        ("rows_per_second", "PostgreSQL rows written per second"),
+    ]
+    for key, label in labels:
+        cells = []
+        for _, p in plans:
+            cells.append("—" if "missing" in p else _fmt(p[key]))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    missing = {m for _, p in plans for m in p.get("missing", [])}
+    if missing:
+        lines += ["", f"Not derived: the run did not measure {', '.join(sorted(missing))}."]
+    check = results.get("capacity_check") or {}
+    if check:
+        lines += [
+            "",
+            f"The check: the same model, applied to the smaller mixed load the run put on the "
+            f"studio ({check['sockets']:,} listeners, {check['offered_vote_rate']:,.0f} votes/s "
+            f"offered, {check['acknowledged']:,} acknowledged, {check['takes']} takes in "
+            f"{check['seconds']:g} s, measured over {check['measured']['seconds']:g} s), "
+            "beside what was measured:",
+            "",
+            "| quantity | predicted | measured | measured / predicted |",
+            "|---|---|---|---|",
+        ]
+        for label, predicted, measured in predict(results):
+            ratio = f"{measured / predicted:.2f}" if predicted and measured is not None else "—"
+            lines.append(f"| {label} | {_fmt(predicted)} | {_fmt(measured)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def _replace(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"docs/performance.md has no {start} ... {end} markers")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def update_docs(results: dict[str, Any], path: Path = DOCS_PATH) -> Path:
+    """Rewrite the generated parts of docs/performance.md from a run's results."""
+    text = path.read_text()
+    table = "\n".join(
+        [
+            heading(results) + ".",
+            "",
+            markdown_table(results),
+            "",
+            "Per-unit costs the capacity plan is derived from:",
+            "",
+            markdown_table(results, costs=True),
+        ]
+    )
+    text = _replace(text, "table", table)
+    text = _replace(text, "capacity", capacity_markdown(results))
+    path.write_text(text)
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="?", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
+    parser.add_argument(
+        "--write-docs", action="store_true", help="rewrite docs/performance.md's generated parts"
+    )
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
+    if args.write_docs:
+        print(update_docs(results))
+        return
     print(heading(results))
     print()
     print(markdown_table(results) if args.markdown else text_table(results))
+    print()
+    print(text_table(results, costs=True))
+    print()
+    print(capacity_markdown(results))
 
 
 if __name__ == "__main__":

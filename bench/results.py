@@ -5,6 +5,12 @@ target, meets, floor, peer, and a note or details where they help) and ``samples
 samples in ms, at most SAMPLE_CAP per series; ``<key>`` for the studio, ``<key>.floor`` and
 ``<key>.peer`` for the baselines) and ``unfinished`` (per series, the samples that never
 completed: timed out, or never shown).
+
+Every percentile figure records its sample count (``samples``: per design). A p99 resting on
+fewer than MIN_P99_SAMPLES samples is never reported as a p99: its value is the maximum, its
+``statistic`` says "max", its label says how many samples, and ``flagged`` is true. A full run
+repeats each measurement three times: a figure's value is the median of the repetitions, all of
+which are kept in ``repetitions``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import operator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.config import SAMPLE_CAP
+from bench.config import MIN_P99_SAMPLES, SAMPLE_CAP
 from bench.stats import percentile, rounded, subsample
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "=": operator.eq}
@@ -22,7 +28,8 @@ _OPS = {"<=": operator.le, ">=": operator.ge, "=": operator.eq}
 @dataclass
 class Figure:
     """One measured figure. ``target`` reads like ``"<= 50"``; ``floor_factor`` adds a bound
-    relative to the floor (fan-out: within 2x the plain websockets broadcaster)."""
+    relative to the floor (fan-out: within 1.5x the plain websockets broadcaster), alone when
+    ``target`` is None."""
 
     key: str
     label: str
@@ -35,25 +42,31 @@ class Figure:
     note: str = ""
     peer_note: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    samples: dict[str, int] = field(default_factory=dict)  # per design, for percentiles
+    statistic: dict[str, str] = field(default_factory=dict)  # per design: "p99" or "max"
+    flagged: bool = False  # a p99 reported as a max: too few samples
+    failed: str = ""  # the phase failed (e.g. sockets missing): why
+    repetitions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def target_text(self) -> str | None:
-        if self.target is None:
-            return None
         if self.floor_factor is not None:
-            return f"{self.target} and <= {self.floor_factor:g}x floor"
+            factor = f"<= {self.floor_factor:g}x floor"
+            return factor if self.target is None else f"{self.target} and {factor}"
         return self.target
 
     @property
     def meets(self) -> bool | None:
-        if self.target is None:
+        if self.target is None and self.floor_factor is None:
             return None
-        if self.value is None:
+        if self.value is None or self.failed:
             return False
-        op, bound = self.target.split()
-        ok = _OPS[op](self.value, float(bound))
-        if self.floor_factor is not None and self.floor is not None:
-            ok = ok and self.value <= self.floor_factor * self.floor
+        ok = True
+        if self.target is not None:
+            op, bound = self.target.split()
+            ok = _OPS[op](self.value, float(bound))
+        if self.floor_factor is not None:
+            ok = ok and self.floor is not None and self.value <= self.floor_factor * self.floor
         return ok
 
     def as_json(self) -> dict[str, Any]:
@@ -62,6 +75,48 @@ class Figure:
         data["target"] = self.target_text
         data["meets"] = self.meets
         return data
+
+
+def _median(values: list[Any]) -> Any:
+    known = sorted(v for v in values if v is not None)
+    if not known:
+        return None
+    middle = len(known) // 2
+    if len(known) % 2:
+        return known[middle]
+    return rounded((known[middle - 1] + known[middle]) / 2)
+
+
+def merge_repetitions(runs: list[Figures]) -> Figures:
+    """One Figures from the repetitions of a run: each figure's value (and floor, peer) is the
+    median of the repetitions that measured it; every repetition is kept; the samples behind
+    each percentile add up; a figure flagged or failed in any repetition stays so."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = Figures()
+    by_key = [{f.key: f for f in run.figures} for run in runs]
+    for figure in runs[0].figures:
+        each = [r[figure.key] for r in by_key if figure.key in r]
+        out = Figure(**{k: v for k, v in asdict(figure).items() if k != "repetitions"})
+        out.value = _median([f.value for f in each])
+        out.floor = _median([f.floor for f in each])
+        out.peer = _median([f.peer for f in each])
+        out.samples = {d: sum(f.samples.get(d, 0) for f in each) for d in figure.samples}
+        out.flagged = any(f.flagged for f in each)
+        out.failed = "; ".join(sorted({f.failed for f in each if f.failed}))
+        out.repetitions = [
+            {"value": f.value, "floor": f.floor, "peer": f.peer, "samples": f.samples}
+            | ({"failed": f.failed} if f.failed else {})
+            for f in each
+        ]
+        merged.add(out)
+    for run in runs:
+        for key, values in run.samples.items():
+            merged.samples[key] = merged.samples.get(key, []) + values
+        for key, count in run.unfinished.items():
+            merged.unfinished[key] = merged.unfinished.get(key, 0) + count
+    merged.samples = {k: subsample(v, SAMPLE_CAP) for k, v in merged.samples.items()}
+    return merged
 
 
 @dataclass
@@ -76,6 +131,9 @@ class Series:
     floor: list[float] | None = None
     peer: list[float] | None = None
     missing: dict[str, int] = field(default_factory=dict)
+
+    def count(self, which: str) -> int:
+        return len(getattr(self, which) or []) + self.missing.get(which, 0)
 
     def p(self, which: str, q: float) -> float | None:
         values = getattr(self, which) or []
@@ -128,24 +186,41 @@ class Figures:
         details: dict[str, Any] | None = None,
     ) -> None:
         """A p50 and a p99 figure (the target, if any, on the p99) from one series; samples
-        that never completed are named in the notes (``unfinished`` says what happened)."""
+        that never completed are named in the notes (``unfinished`` says what happened).
+
+        A p99 of a design with fewer than MIN_P99_SAMPLES samples is its maximum instead
+        ("max (n samples)"), flagged; the maximum of a series with unfinished samples is None.
+        """
         self.series(f"{key}_ms", series)
         note = self.unfinished_note(series, "ours", unfinished)
         peer_note = self.unfinished_note(series, "peer", unfinished)
+        designs = [d for d in ("ours", "floor", "peer") if series.count(d)]
+        counts = {d: series.count(d) for d in designs}
         for q, suffix, target in ((50, "p50", None), (99, "p99", p99_target)):
+            values, statistic = {}, {}
+            for d in ("ours", "floor", "peer"):
+                few = q == 99 and 0 < series.count(d) < MIN_P99_SAMPLES
+                values[d] = series.max(d) if few else series.p(d, q)
+                if d in counts:
+                    statistic[d] = "max" if few else suffix
+            flagged = statistic.get("ours") == "max"
+            shown = f"max ({counts['ours']} samples)" if flagged else suffix
             self.add(
                 Figure(
                     key=f"{key}_{suffix}_ms",
-                    label=f"{label}, {suffix}",
+                    label=f"{label}, {shown}",
                     unit="ms",
-                    value=series.p("ours", q),
+                    value=values["ours"],
                     target=target,
-                    floor=series.p("floor", q),
-                    peer=series.p("peer", q),
-                    floor_factor=floor_factor if target else None,
+                    floor=values["floor"],
+                    peer=values["peer"],
+                    floor_factor=floor_factor if (target or floor_factor) and q == 99 else None,
                     note=note,
                     peer_note=peer_note,
                     details=(details or {}) if q == 99 else {},
+                    samples=counts,
+                    statistic=statistic,
+                    flagged=flagged or any(v == "max" for v in statistic.values()),
                 )
             )
 

@@ -1,11 +1,16 @@
-"""Run the benchmark: ``python -m bench.run [--quick] [--servers N] [--vote-rate R] [--profile]``.
+"""Run the benchmark: ``python -m bench.run [--quick] [--server daphne|uvicorn] [--servers N]
+[--vote-rate R] [--repetitions N] [--compare-servers] [--profile]``.
 
-Creates the database ``sr_bench`` (and uses Redis database 12), migrates and seeds it, starts the
-studio (``--servers`` Daphne processes), the naive peer (as many Daphne processes) and the floor
-(one plain websockets process), starts the load processes, measures each design in turn, then
-stops everything it started and drops the database, whatever happened. Writes
-bench/results/latest.json (and a timestamped copy), prints the table and draws
-docs/performance.png. The exit status is non-zero only when the bench itself breaks, never
+Creates the database ``sr_bench`` (and uses Redis database 8), migrates and seeds it, starts the
+studio (``--servers`` processes of ``--server``, Daphne by default), the naive peer (as many
+Daphne processes) and the floor (one plain websockets process), starts the load processes,
+measures each design in turn, then stops everything it started and drops the database, whatever
+happened. The full run repeats the studio's and the floor's measurements three times (each
+figure is the median; every repetition is kept), measures the audience paths (fan-out, memory,
+votes, take -> overlay) under the other server too, and ends with the capacity model's check (a
+smaller mixed load). Writes bench/results/latest.json (and a timestamped copy), prints the
+table, draws docs/performance.png and regenerates the table and capacity plan in
+docs/performance.md. The exit status is non-zero only when the bench itself breaks, never
 because a target is missed.
 
 Placement: clients are spread over the servers; the measuring consoles and overlays connect to
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from bench.config import (
     FANOUT_SOCKETS,
     FULL,
     HTTP_VOTE_RATE,
+    LARGE_FANOUT_SOCKETS,
     LOAD_PROCESSES,
     LOADED_VOTE_RATE,
     MAX_OUTSTANDING_PER_SOCKET,
@@ -50,13 +57,25 @@ from bench.config import (
     VOTER_SOCKETS,
     Mode,
 )
+from bench.costs import STATS_SETTLE_SECONDS, Meter
 from bench.database import check_votes, drop_database, flush_redis, recreate_database
 from bench.probes import Design
-from bench.processes import LoadClient, Processes, Server, wait_http, wait_tcp
-from bench.report import heading, text_table
+from bench.processes import (
+    LoadClient,
+    Processes,
+    Server,
+    raise_open_files_limit,
+    wait_http,
+    wait_tcp,
+)
+from bench.report import capacity_markdown, heading, text_table
 from bench.stats import percentile
 
 STUDIO_APP = "socialroom.asgi:application"
+SERVER_KINDS = ("daphne", "uvicorn")
+# Open files a process needs for the large fan-out: its share of the sockets, and some spare.
+FILES_NEEDED = LARGE_FANOUT_SOCKETS // LOAD_PROCESSES + 2048
+LARGE_FANOUT_TIMEOUT = 10.0
 PEER_APP = "bench.baselines.naive_asgi:application"
 IDLE_TAKE_INTERVAL = 0.1
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -135,9 +154,30 @@ class Bench:
         self.processes = Processes(self.work_dir)
         self.loads: list[LoadClient] = []
         self.clock = time.monotonic()
-        self.outcomes: dict[str, dict[str, Any]] = {"ours": {}, "floor": {}, "peer": {}}
+        self.mode = replace(
+            self.mode,
+            repetitions=args.repetitions or self.mode.repetitions,
+            compare_servers=self.mode.compare_servers
+            if args.compare_servers is None
+            else args.compare_servers,
+        )
+        self.repetitions: list[dict[str, dict[str, Any]]] = []
+        self.outcomes: dict[str, dict[str, Any]] = self.new_repetition()
+        self.peer_outcome: dict[str, Any] = {}
+        self.ours_runs: list[phases.VoteRun] = []  # every vote on the studio's session
+        self.mixed: dict[str, Any] = {}
         self.ctx: phases.Context | None = None
         self.failures: list[str] = []
+        self.files_limit = raise_open_files_limit()
+
+    def new_repetition(self) -> dict[str, dict[str, Any]]:
+        outcomes: dict[str, dict[str, Any]] = {"ours": {}, "alt": {}, "floor": {}, "peer": {}}
+        self.repetitions.append(outcomes)
+        return outcomes
+
+    @property
+    def other_server(self) -> str:
+        return next(kind for kind in SERVER_KINDS if kind != self.args.server)
 
     def log(self, text: str) -> None:
         print(f"[{time.monotonic() - self.clock:6.1f}s] {text}", file=sys.stderr, flush=True)
@@ -175,7 +215,12 @@ class Bench:
             options += ["--websocket-max-message-size", str(MAX_MESSAGE_BYTES)]
         return options
 
-    def start_servers(self, app: str, name: str) -> list[Server]:
+    def start_servers(self, app: str, name: str, kind: str = "daphne") -> list[Server]:
+        if kind == "uvicorn":
+            return [
+                self.processes.uvicorn(f"{name}-{i}", app, self.env)
+                for i in range(self.args.servers)
+            ]
         options = self.daphne_options()
         return [
             self.processes.daphne(f"{name}-{i}", app, self.env, options)
@@ -188,13 +233,25 @@ class Bench:
     async def setup(self) -> None:
         """The servers start (import Django) while the database is migrated and seeded; none
         of them touches the database before it answers its first request."""
+        soft, hard = self.files_limit
         self.log(
-            f"database sr_bench (fresh), Redis database 12 (flushed); starting "
-            f"{self.args.servers} studio + {self.args.servers} peer processes; migrate, seed"
+            f"database sr_bench (fresh), Redis database 8 (flushed); starting "
+            f"{self.args.servers} studio ({self.args.server}) + {self.args.servers} peer "
+            f"processes; migrate, seed; open files limit {soft}/{hard}"
         )
+        if soft < FILES_NEEDED:
+            self.failures.append(
+                f"open files limit {soft} (hard {hard}) is below the {FILES_NEEDED} a process "
+                f"needs for {LARGE_FANOUT_SOCKETS:,} sockets: raise the hard limit (ulimit -Hn)"
+            )
         recreate_database()
         flush_redis()
-        ours = self.start_servers(STUDIO_APP, "studio")
+        ours = self.start_servers(STUDIO_APP, f"studio-{self.args.server}", self.args.server)
+        alt = (
+            self.start_servers(STUDIO_APP, f"studio-{self.other_server}", self.other_server)
+            if self.mode.compare_servers
+            else []
+        )
         peer = self.start_servers(PEER_APP, "peer")
         floor = self.processes.floor(self.env)
         self.loads = [
@@ -203,9 +260,22 @@ class Bench:
         ]
         await asyncio.to_thread(self.manage, "migrate", "--noinput")
         seed = await asyncio.to_thread(self.seed)
-        await asyncio.gather(self.wait_servers(ours + peer), asyncio.to_thread(wait_tcp, floor))
+        await asyncio.gather(
+            self.wait_servers(ours + alt + peer), asyncio.to_thread(wait_tcp, floor)
+        )
         self.ctx = phases.Context(self.loads, self.work_dir, self.mode.drain_seconds)
-        self.ours = Design("ours", ours, seed["ours"], seed["sessionid"])
+        self.ours = Design(
+            "ours", ours, seed["ours"], seed["sessionid"], server_kind=self.args.server
+        )
+        self.alt = Design(
+            "ours",
+            alt,
+            seed["ours"],
+            seed["sessionid"],
+            take_cursor=self.ours.take_cursor,
+            slot="alt",
+            server_kind=self.other_server,
+        )
         self.peer = Design("peer", peer, seed["peer"], seed["sessionid"])
         self.floor = Design("floor", [floor])
         self.log("ready")
@@ -233,45 +303,64 @@ class Bench:
 
     # --- the designs ----------------------------------------------------------------------------
 
-    async def attempt(self, design: Design, name: str, empty: Any, phase: Any) -> Any:
+    async def attempt(
+        self, design: Design, name: str, empty: Any, phase: Any, guard: float = 0.0
+    ) -> Any:
         """Run one phase. A phase that the servers make fail (a connection refused, a sync that
         never ends) is recorded as failed, with ``empty`` as its outcome, and the run goes on:
         that is a finding about the servers, not a broken bench."""
         try:
-            return await asyncio.wait_for(phase, PHASE_GUARD_SECONDS)
+            return await asyncio.wait_for(phase, guard or PHASE_GUARD_SECONDS)
         except Exception as exc:
-            self.failures.append(f"{design.key} {name}: {type(exc).__name__}: {exc}"[:300])
-            self.log(f"{design.key}: {name} FAILED: {type(exc).__name__}: {exc}"[:300])
+            self.failures.append(f"{design.name} {name}: {type(exc).__name__}: {exc}"[:300])
+            self.log(f"{design.name}: {name} FAILED: {type(exc).__name__}: {exc}"[:300])
+            if isinstance(empty, phases.Fanout):
+                empty.failed_because = str(exc)[:200]
             return empty
 
-    async def fanout(self, design: Design, events: int, timeout: float, cap: float) -> None:
+    async def fanout(
+        self,
+        design: Design,
+        events: int,
+        timeout: float,
+        cap: float,
+        sockets: int = FANOUT_SOCKETS,
+        key: str = "fanout",
+    ) -> None:
+        """Memory per idle socket and fan-out to FANOUT_SOCKETS (``key`` "fanout"), or the
+        large fan-out alone (``key`` "fanout_large": no idle sockets beyond its own)."""
         mode = self.mode
+        idle = mode.idle_sockets if key == "fanout" else 0
         self.log(
-            f"{design.key}: memory of {mode.idle_sockets:,} idle sockets, fan-out to "
-            f"{FANOUT_SOCKETS:,} ({events} events, {cap:g} s at most)"
+            f"{design.name}: {f'memory of {idle:,} idle sockets, ' if idle else ''}fan-out to "
+            f"{sockets:,} ({events} events, {cap:g} s at most)"
         )
         outcome = await self.attempt(
             design,
-            "fanout",
-            phases.Fanout.failed(),
+            key,
+            phases.Fanout.failed(sockets),
             phases.memory_and_fanout(
                 self.ctx,
                 design,
-                idle_sockets=mode.idle_sockets,
+                idle_sockets=idle,
                 events=events,
                 timeout=timeout,
                 cap=cap,
-                open_cap=mode.open_cap_seconds,
+                open_cap=mode.open_cap_seconds * max(1.0, sockets / FANOUT_SOCKETS),
+                sockets=sockets,
+                job=key,
+                idle_window=mode.idle_cpu_window_seconds,
             ),
+            guard=PHASE_GUARD_SECONDS * max(1.0, sockets / 5000),
         )
-        self.outcomes[design.key]["fanout"] = outcome
-        await self.settle(design, fanout=outcome)
+        self.outcomes[design.slot][key] = outcome
+        await self.settle(design, **{key: outcome})
 
     async def idle_takes_and_snapshots(
         self, design: Design, samples: int, snapshots: int, sync_timeout: float
     ) -> None:
-        out = self.outcomes[design.key]
-        self.log(f"{design.key}: take -> overlay (no load), cold console snapshots")
+        out = self.outcomes[design.slot]
+        self.log(f"{design.name}: take -> overlay (no load), cold console snapshots")
         out["idle_takes"] = await self.attempt(
             design,
             "idle takes",
@@ -294,33 +383,49 @@ class Bench:
     async def votes(
         self, design: Design, seconds: float, profile: bool = False, settle: bool = True
     ) -> None:
-        out, rate = self.outcomes[design.key], self.args.vote_rate
-        opened = await phases.open_voters(self.ctx, design)
+        out, rate = self.outcomes[design.slot], self.args.vote_rate
+        out["votes"] = phases.VoteRun(rate=rate, seconds=seconds, start_ns=0)
+        try:
+            opened = await phases.open_voters(self.ctx, design)
+        except Exception as exc:
+            self.failures.append(f"{design.name} votes: {type(exc).__name__}: {exc}"[:300])
+            self.log(f"{design.name}: votes FAILED: {exc}"[:300])
+            await phases.close_voters(self.ctx, design)
+            return
         self.log(
-            f"{design.key}: {opened['opened']} voter sockets ({opened['failed']} failed); "
+            f"{design.name}: {opened['opened']} voter sockets; "
             f"votes at {rate:,.0f}/s for {seconds:g} s"
         )
         profilers = self.start_profile(design.servers[0]) if profile else []
+        meter = Meter(design.pids) if design.key == "ours" else None
+        start_reading = meter.read() if meter else None
         out["votes"] = await self.attempt(
             design,
             "votes",
             phases.VoteRun(rate=rate, seconds=seconds, start_ns=0),
             phases.run_votes(self.ctx, design, rate=rate, seconds=seconds),
         )
+        if meter and start_reading:
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            out["votes_costs"] = meter.read().minus(start_reading)
+        if design.key == "ours":
+            self.ours_runs.append(out["votes"])
         for profiler in profilers:
             profiler.wait(60)
         await self.settle(design, wait=settle, votes=out["votes"])
 
     async def http_votes(self, design: Design) -> None:
         seconds = self.mode.http_seconds
-        self.log(f"{design.key}: HTTP votes at {HTTP_VOTE_RATE:,.0f}/s for {seconds:g} s")
+        self.log(f"{design.name}: HTTP votes at {HTTP_VOTE_RATE:,.0f}/s for {seconds:g} s")
         outcome = await self.attempt(
             design,
             "http votes",
             phases.VoteRun(rate=HTTP_VOTE_RATE, seconds=seconds, start_ns=0),
             phases.http_votes(self.ctx, design, rate=HTTP_VOTE_RATE, seconds=seconds),
         )
-        self.outcomes[design.key]["http"] = outcome
+        self.outcomes[design.slot]["http"] = outcome
+        if design.key == "ours":
+            self.ours_runs.append(outcome)
         await self.settle(design, http=outcome)
 
     async def loaded(
@@ -333,9 +438,17 @@ class Bench:
         settle: bool = True,
     ) -> None:
         if not design.voters_open:
-            await phases.open_voters(self.ctx, design)
+            try:
+                await phases.open_voters(self.ctx, design)
+            except Exception as exc:
+                self.failures.append(f"{design.name} loaded: {type(exc).__name__}: {exc}"[:300])
+                await phases.close_voters(self.ctx, design)
+                self.outcomes[design.slot]["loaded"] = phases.Loaded.failed(
+                    LOADED_VOTE_RATE, seconds
+                )
+                return
         self.log(
-            f"{design.key}: {LOADED_VOTE_RATE:,.0f} votes/s for {seconds:.1f} s: vote -> "
+            f"{design.name}: {LOADED_VOTE_RATE:,.0f} votes/s for {seconds:.1f} s: vote -> "
             f"console, {takes} takes, {resyncs} console drops"
         )
         outcome = await self.attempt(
@@ -352,35 +465,91 @@ class Bench:
                 sync_timeout=sync_timeout,
             ),
         )
-        self.outcomes[design.key]["loaded"] = outcome
+        self.outcomes[design.slot]["loaded"] = outcome
+        if design.key == "ours":
+            self.ours_runs.append(outcome.votes)
         await phases.close_voters(self.ctx, design)
         await self.settle(design, wait=settle, loaded=outcome)
 
-    def check(self, design: Design, *runs: phases.VoteRun) -> None:
+    def check(self, design: Design, *runs: phases.VoteRun) -> Any:
         acked: Counter = Counter()
         for run in runs:
             acked += run.acked_per_question()
         check = check_votes(design.session["id"], acked)
-        self.outcomes[design.key]["check"] = check
-        self.log(f"{design.key}: {check}")
+        self.outcomes[design.slot]["check"] = check
+        self.log(f"{design.name}: {check}")
+        return check
 
     async def measure_ours(self) -> None:
-        design, mode, out = self.ours, self.mode, self.outcomes["ours"]
+        design, mode = self.ours, self.mode
         await self.fanout(
             design, mode.fanout_events, mode.fanout_timeout_seconds, mode.fanout_cap_seconds
         )
+        await self.large_fanout(design)
         await self.idle_takes_and_snapshots(design, mode.idle_takes, mode.snapshots, 30)
         await self.votes(design, mode.vote_seconds, profile=self.args.profile)
         await self.http_votes(design)
         seconds = phases.loaded_seconds(mode.takes, mode.resyncs)
         await self.loaded(design, seconds, mode.takes, mode.resyncs, sync_timeout=30)
-        self.check(design, out["votes"], out["http"], out["loaded"].votes)
+
+    async def large_fanout(self, design: Design) -> None:
+        mode = self.mode
+        if not mode.large_fanout_sockets:
+            return
+        await self.fanout(
+            design,
+            mode.large_fanout_events,
+            LARGE_FANOUT_TIMEOUT,
+            mode.fanout_cap_seconds * 2,
+            sockets=mode.large_fanout_sockets,
+            key="fanout_large",
+        )
+
+    async def measure_alt(self) -> None:
+        """The studio's audience paths under the other server: fan-out and memory, take ->
+        overlay with no load, votes (the voter sockets are audience sockets)."""
+        design, mode = self.alt, self.mode
+        await self.fanout(
+            design, mode.fanout_events, mode.fanout_timeout_seconds, mode.fanout_cap_seconds
+        )
+        await self.idle_takes_and_snapshots(design, mode.idle_takes, 1, 30)
+        await self.votes(design, mode.vote_seconds)
+        await phases.close_voters(self.ctx, design)
+
+    async def measure_mixed(self) -> None:
+        """The capacity model's check, on the studio under the chosen server."""
+        design, mode = self.ours, self.mode
+        self.log(
+            f"{design.name}: capacity check: {mode.mixed_sockets:,} listeners, "
+            f"{mode.mixed_vote_rate:,.0f} votes/s, a take every {mode.mixed_take_interval:g} s, "
+            f"for {mode.mixed_seconds:g} s"
+        )
+        try:
+            outcome = await asyncio.wait_for(
+                phases.mixed(
+                    self.ctx,
+                    design,
+                    sockets=mode.mixed_sockets,
+                    vote_rate=mode.mixed_vote_rate,
+                    take_interval=mode.mixed_take_interval,
+                    seconds=mode.mixed_seconds,
+                ),
+                PHASE_GUARD_SECONDS,
+            )
+        except Exception as exc:
+            self.failures.append(f"{design.name} capacity check: {type(exc).__name__}: {exc}"[:300])
+            self.log(f"{design.name}: capacity check FAILED: {exc}"[:300])
+            return
+        self.ours_runs.append(outcome.pop("run"))
+        self.mixed = outcome
+        self.log(f"{design.name}: capacity check: {outcome['measured']}")
 
     async def measure_floor(self) -> None:
         design, mode = self.floor, self.mode
         await self.fanout(
             design, mode.fanout_events, mode.fanout_timeout_seconds, mode.fanout_cap_seconds
         )
+        await self.large_fanout(design)
         self.log("floor: trigger -> listener")
         takes = await self.attempt(
             design,
@@ -395,7 +564,6 @@ class Bench:
         )
         self.outcomes["floor"]["takes"] = takes
         await self.settle(design, takes=takes)
-        self.processes.stop(design.servers[0].process)
 
     async def measure_peer(self) -> None:
         """The peer saturates: each phase is capped, and its servers are restarted between its
@@ -427,12 +595,12 @@ class Bench:
     async def settle(self, design: Design, wait: bool = True, **outcomes: Any) -> None:
         """Log what the phase saw, then let the servers work off any backlog."""
         for name, outcome in outcomes.items():
-            self.log(f"{design.key}: {name}: {_summary(outcome)}")
+            self.log(f"{design.name}: {name}: {_summary(outcome)}")
         if not wait:
             return
         waited = await phases.settle(design, self.mode.settle_cap_seconds)
         if waited > 1:
-            self.log(f"{design.key}: servers busy for {waited:.1f} s after the phase")
+            self.log(f"{design.name}: servers busy for {waited:.1f} s after the phase")
 
     async def restart_peer(self) -> None:
         """A saturated peer keeps working through its backlog: start it afresh."""
@@ -470,6 +638,10 @@ class Bench:
             "git_commit": commit,
             "git_dirty": dirty,
             "servers": self.args.servers,
+            "server": self.args.server,
+            "compared_server": self.other_server if self.mode.compare_servers else None,
+            "repetitions": self.mode.repetitions,
+            "open_files_limit": list(self.files_limit),
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "load_processes": LOAD_PROCESSES,
@@ -488,12 +660,14 @@ class Bench:
             "sockets": {
                 "voters": VOTER_SOCKETS,
                 "fanout": FANOUT_SOCKETS,
+                "fanout_large": mode.large_fanout_sockets,
                 "idle_for_memory": mode.idle_sockets,
             },
             "samples": {
                 "takes": mode.takes,
                 "idle_takes": mode.idle_takes,
                 "fanout_events": mode.fanout_events,
+                "fanout_large_events": mode.large_fanout_events,
                 "peer_fanout_events": mode.peer_fanout_events,
                 "resyncs": mode.resyncs,
                 "snapshots": mode.snapshots,
@@ -522,8 +696,18 @@ class Bench:
         return errors
 
     def write(self) -> dict[str, Any]:
-        built = figures.build(self.outcomes, self.mode, self.args.vote_rate)
-        results = {"meta": self.meta(), **built.as_json()}
+        built = figures.build_all(
+            self.repetitions,
+            self.mode,
+            self.args.vote_rate,
+            servers={"ours": self.args.server, "alt": self.other_server},
+        )
+        results = {
+            "meta": self.meta(),
+            **built.as_json(),
+            "costs": figures.unit_costs(self.repetitions),
+            "capacity_check": self.mixed,
+        }
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         text = json.dumps(results, indent=1)
         (RESULTS_DIR / "latest.json").write_text(text)
@@ -534,12 +718,27 @@ class Bench:
     async def run(self) -> dict[str, Any]:
         try:
             await self.setup()
-            await self.measure_ours()
-            await self.measure_floor()
+            for n in range(self.mode.repetitions):
+                if n:
+                    self.outcomes = self.new_repetition()
+                self.log(f"repetition {n + 1} of {self.mode.repetitions}")
+                await self.measure_ours()
+                if self.mode.compare_servers:
+                    await self.measure_alt()
+                await self.measure_floor()
+            await self.measure_mixed()
+            for server in self.floor.servers + self.alt.servers:
+                self.processes.stop(server.process)
+            check = self.check(self.ours, *self.ours_runs)
             if not self.args.skip_peer:
+                self.outcomes = {"peer": {}}
                 await self.measure_peer()
+                peer = self.outcomes["peer"]
             else:
-                self.outcomes["peer"] = _empty_peer()
+                peer = _empty_peer()
+            for outcomes in self.repetitions:
+                outcomes["peer"] = peer
+                outcomes["ours"]["check"] = check
         finally:
             await self.teardown()
         return self.write()
@@ -598,7 +797,19 @@ def _summary(outcome: Any) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short phases (under 90 s)")
+    parser.add_argument("--quick", action="store_true", help="short phases (about 2 minutes)")
+    parser.add_argument(
+        "--server", choices=SERVER_KINDS, default="daphne", help="the studio's server"
+    )
+    parser.add_argument(
+        "--repetitions", type=int, default=0, help="repetitions (default: full 3, quick 1)"
+    )
+    parser.add_argument(
+        "--compare-servers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure the audience paths under the other server too (default: full run)",
+    )
     parser.add_argument("--servers", type=int, default=2, help="studio processes (default 2)")
     parser.add_argument("--vote-rate", type=float, default=5000.0, help="offered votes/s")
     parser.add_argument("--profile", action="store_true", help="py-spy on a studio process")
@@ -616,6 +827,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     parser.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
+    parser.add_argument(
+        "--no-docs", action="store_true", help="do not rewrite docs/performance.md's tables"
+    )
     return parser.parse_args(argv)
 
 
@@ -639,6 +853,10 @@ def main(argv: list[str] | None = None) -> int:
     print(heading(results))
     print()
     print(text_table(results))
+    print()
+    print(text_table(results, costs=True))
+    print()
+    print(capacity_markdown(results))
     for failure in results["meta"]["phase_failures"]:
         print(f"phase failed: {failure}")
     for log, errors in results["meta"]["server_errors"].items():
@@ -649,6 +867,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.plot import plot
 
         print(plot(results))
+    if not args.no_docs and results["meta"]["mode"] == "full":
+        from bench.report import update_docs
+
+        print(update_docs(results))
     if args.profile:
         from bench.profile_summary import summarize
 

@@ -42,6 +42,7 @@ def audience_strings() -> dict[str, str]:
         "error_throttled_soon": gettext("Too many at once: try again in a moment."),
         "error_session_closed": gettext("This session is not taking questions right now."),
         "error_vote_closed": gettext("Voting is closed for this question."),
+        "error_busy": gettext("The studio is busy: please vote again in a moment."),
         "error_network": gettext(
             "Could not reach the studio: check your connection and try again."
         ),

@@ -9,15 +9,15 @@ services and permission checks as HTTP. Consumers hold no business logic.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
+from channels.db import DatabaseSyncToAsync
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -26,18 +26,22 @@ from django.utils import timezone
 
 from live import snapshots
 from live.commands import SOCKET_COMMANDS, run_command
+from live.socket_frames import (
+    HELLO_SEQ_MESSAGE,
+    Allowance,
+    ClientMessage,
+    read_client_frame,
+    valid_hello_seq,
+)
+from live.socket_frames import error_data as _error
 from live.wall import wall_snapshot
-from questions import vote_writer
-from questions.services.votes import VoteRequest, question_id_refusal
+from questions.selectors import vote_counts
 from questions.shapes import wall_shape
-from questions.voters import COOKIE as VOTER_COOKIE
-from questions.voters import voter_from_token
 from studio import events
 from studio.errors import DomainError, NotAllowed
 from studio.models import LiveSession
 from studio.roles import ROLE_CAPABILITIES, User, station_role
 from studio.selectors import (
-    audience_session_by_slug,
     overlay_key_for_session,
     overlay_key_matches,
     session_by_slug,
@@ -55,6 +59,26 @@ def database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return cast("Callable[P, Awaitable[R]]", _database_sync_to_async(func))
 
 
+_crew_thread: ThreadPoolExecutor | None = None
+
+
+def crew_database_sync_to_async(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """For the console, the overlay and the wall: a database thread of their own.
+
+    The audience's sockets and HTTP requests share the process's database thread; under a
+    burst of listeners a take queued behind them would wait. With ``CREW_DATABASE_THREAD`` off
+    (tests that keep their data in an open transaction, which only that thread sees), the
+    shared thread is used.
+    """
+    global _crew_thread
+    if not settings.CREW_DATABASE_THREAD:
+        return database_sync_to_async(func)
+    if _crew_thread is None:
+        _crew_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crew-database")
+    wrapped = DatabaseSyncToAsync(func, thread_sensitive=False, executor=_crew_thread)
+    return cast("Callable[P, Awaitable[R]]", wrapped)
+
+
 # Close codes a client must not retry blindly (see docs/realtime.md).
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -63,22 +87,9 @@ CLOSE_NOT_FOUND = 4404
 # The database unreachable (down, restarting, out of connections, a timeout): "unavailable".
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
-# Client frames allowed per second before they are refused (a burst of twice as many is allowed).
-FRAMES_PER_SECOND = 20
-MAX_CLIENT_ID_LENGTH = 64
 # With Redis, sockets read their stream's head from the cache at each heartbeat, and from the
 # database every this many heartbeats.
 HEAD_FROM_DATABASE_EVERY = 5
-
-
-def _error(
-    code: str,
-    message: str,
-    *,
-    id: str | int | None = None,
-    details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {"id": id, "code": code, "message": message, "details": details or {}}
 
 
 def _failure(exc: Exception, type_: str) -> tuple[str, str]:
@@ -90,6 +101,15 @@ def _failure(exc: Exception, type_: str) -> tuple[str, str]:
     return "internal", "The server could not handle this message: try again."
 
 
+def resume_votes(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]] | None:
+    """The counts a resuming socket needs: of the questions ever voted on (version above 0;
+    the others count 0 in any snapshot), or None when there are none."""
+    versions = {key: v for key, v in counts["versions"].items() if v > 0}
+    if not versions:
+        return None
+    return {"counts": {key: counts["counts"][key] for key in versions}, "versions": versions}
+
+
 class Denied(Exception):
     def __init__(self, close_code: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -99,6 +119,14 @@ class Denied(Exception):
 # channels ships no type information: its consumer classes are Any to mypy.
 class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     stream: str = ""
+    # Whether a socket resuming by replay is sent the current vote counts (volatile frames
+    # are not in the log): None for streams without counts, else whether only public ones.
+    resume_votes_public: bool | None = None
+
+    @staticmethod
+    def db(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+        """How this socket reaches the database: the shared thread, unless overridden."""
+        return database_sync_to_async(func)
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -110,8 +138,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.lag_ticks = 0
         self.heartbeat_task: asyncio.Task[None] | None = None
         self.send_lock = asyncio.Lock()
-        self.allowance = float(FRAMES_PER_SECOND * 2)
-        self.allowance_at = time.monotonic()
+        self.allowance = Allowance()
         try:
             self.session = await self.authenticate()
         except Denied as denied:
@@ -182,43 +209,11 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if not self.take_allowance():
             await self.send_error("rate_limited", "Too many messages: slow down.")
             return
-        if bytes_data is not None:
-            await self.send_error("unsupported", "Send JSON text frames, not binary ones.")
+        parsed = read_client_frame(text_data, bytes_data)  # shared with live/audience_app.py
+        if not isinstance(parsed, ClientMessage):
+            await self.send_frame("error", parsed)
             return
-        text = text_data or ""
-        if len(text) > settings.WS_MAX_FRAME_BYTES or (
-            len(text.encode("utf-8", "surrogatepass")) > settings.WS_MAX_FRAME_BYTES
-        ):
-            await self.send_error(
-                "too_large",
-                f"Messages are limited to {settings.WS_MAX_FRAME_BYTES} bytes.",
-                details={"max_bytes": settings.WS_MAX_FRAME_BYTES},
-            )
-            return
-        try:
-            message = json.loads(text)
-        except (ValueError, RecursionError):
-            await self.send_error("malformed", "The message is not valid JSON.")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.send_error("malformed", 'A message is an object with a "type".')
-            return
-        client_id = message.get("id")
-        if client_id is not None and not (
-            (isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID_LENGTH)
-            or (isinstance(client_id, int) and not isinstance(client_id, bool))
-        ):
-            await self.send_error(
-                "malformed", f'"id" is a string of at most {MAX_CLIENT_ID_LENGTH} characters.'
-            )
-            return
-        data = message.get("data", {})
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            await self.send_error("malformed", '"data" must be an object.', id=client_id)
-            return
-        type_ = message["type"]
+        type_, client_id, data = parsed
         try:
             if type_ in ("hello", "resync"):
                 await self.on_hello(client_id, data if type_ == "hello" else {"seq": None})
@@ -241,27 +236,14 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
 
     def take_allowance(self) -> bool:
-        now = time.monotonic()
-        self.allowance = min(
-            FRAMES_PER_SECOND * 2.0,
-            self.allowance + (now - self.allowance_at) * FRAMES_PER_SECOND,
-        )
-        self.allowance_at = now
-        if self.allowance < 1:
-            return False
-        self.allowance -= 1
-        return True
+        return self.allowance.take()
 
     # --- the stream ---------------------------------------------------------------------------
 
     async def on_hello(self, client_id: Any, data: dict[str, Any]) -> None:
         seq = data.get("seq")
-        if seq is not None and (
-            not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63
-        ):
-            await self.send_error(
-                "malformed", '"seq" is the last sequence number you saw, or null.', id=client_id
-            )
+        if not valid_hello_seq(seq):
+            await self.send_error("malformed", HELLO_SEQ_MESSAGE, id=client_id)
             return
         # Access is checked again before handing out the whole state: a membership or an
         # overlay key may have changed since the last periodic check (and the role with it).
@@ -276,7 +258,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         """Send the events after ``seq`` from the replay log, or a snapshot if it cannot."""
         replayed = None
         if seq is not None:
-            replayed = await database_sync_to_async(events.replay)(
+            replayed = await self.db(events.replay)(
                 self.live_session.pk, self.stream, seq, settings.EVENT_REPLAY_MAX
             )
         if seq is None or replayed is None:
@@ -288,6 +270,18 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         for event in replayed:
             await self.send_frame(event["type"], event["data"], seq=event["seq"])
             self.last_sent = event["seq"]
+        if self.resume_votes_public is not None:
+            await self.send_resume_votes()
+
+    async def send_resume_votes(self) -> None:
+        """The counts of the questions ever voted on, as one volatile frame: a socket that was
+        away missed the volatile frames, which the replay log does not keep."""
+        public = self.resume_votes_public
+        if public is None:
+            return
+        counts = resume_votes(await self.db(vote_counts)(self.live_session.pk, public=public))
+        if counts is not None:
+            await self.send_frame("votes", counts)
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """An event of this socket's stream, from the channel layer."""
@@ -409,13 +403,15 @@ class ConsoleConsumer(StreamConsumer):
     """Crew only: session login, origin checked, the crew member's own station, per role."""
 
     stream = events.CREW
+    resume_votes_public = False
+    db = staticmethod(crew_database_sync_to_async)
 
     async def authenticate(self) -> LiveSession:
         self.user: User = await get_user(self.scope)
         if not self.user.is_authenticated:
             raise Denied(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Log in to use the console.")
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        session, role = await database_sync_to_async(self._session_and_role)(slug)
+        session, role = await self.db(self._session_and_role)(slug)
         if session is None or role is None:
             raise Denied(CLOSE_NOT_FOUND, "not_found", "No such session.")
         self.role = role
@@ -428,7 +424,7 @@ class ConsoleConsumer(StreamConsumer):
         return session, station_role(self.user, session.station_id)
 
     async def still_allowed(self) -> bool:
-        role = await database_sync_to_async(station_role)(self.user, self.live_session.station_id)
+        role = await self.db(station_role)(self.user, self.live_session.station_id)
         if role is None:
             await self.shut(CLOSE_FORBIDDEN, "forbidden", "You are no longer crew of this station.")
             return False
@@ -436,7 +432,7 @@ class ConsoleConsumer(StreamConsumer):
         return True
 
     async def build_snapshot(self) -> dict[str, Any]:
-        snapshot = await database_sync_to_async(snapshots.console_snapshot)(self.live_session)
+        snapshot = await self.db(snapshots.console_snapshot)(self.live_session)
         capabilities = sorted(c.value for c in ROLE_CAPABILITIES[self.role])
         snapshot["data"]["me"] = {
             "username": self.user.get_username(),
@@ -455,7 +451,7 @@ class ConsoleConsumer(StreamConsumer):
             )
             return
         try:
-            result = await database_sync_to_async(run_command)(
+            result = await self.db(run_command)(
                 type_, user=self.user, session=self.live_session, data=data
             )
         except DomainError as exc:
@@ -470,96 +466,31 @@ class OverlayConsumer(StreamConsumer):
     """Graphics: read-only, authenticated by the session's overlay key; on-air state only."""
 
     stream = events.OVERLAY
+    db = staticmethod(crew_database_sync_to_async)
 
     async def authenticate(self) -> LiveSession:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.key = (query.get("key") or [""])[0]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        session = await database_sync_to_async(session_for_overlay_key)(slug, self.key)
+        session = await self.db(session_for_overlay_key)(slug, self.key)
         if session is None:
             # The same answer for an unknown session and a wrong key.
             raise Denied(CLOSE_NOT_AUTHENTICATED, "bad_key", "Unknown session or overlay key.")
         return session
 
     async def build_snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(snapshots.overlay_snapshot)(self.live_session)
+        return await self.db(snapshots.overlay_snapshot)(self.live_session)
 
     async def stream_control(self, message: dict[str, Any]) -> None:
         if message.get("action") == "key_rotated":
             await self.still_allowed()
 
     async def still_allowed(self) -> bool:
-        key = await database_sync_to_async(overlay_key_for_session)(session_id=self.live_session.pk)
+        key = await self.db(overlay_key_for_session)(session_id=self.live_session.pk)
         if not overlay_key_matches(self.key, key):
             await self.shut(CLOSE_NOT_AUTHENTICATED, "bad_key", "The overlay key was changed.")
             return False
         return True
-
-
-class AudienceConsumer(StreamConsumer):
-    """Public: approved questions with their votes, and what is on air."""
-
-    stream = events.PUBLIC
-
-    async def authenticate(self) -> LiveSession:
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        session = await database_sync_to_async(audience_session_by_slug)(slug=slug)
-        if session is None:
-            raise Denied(CLOSE_NOT_FOUND, "not_found", "No such session.")
-        token = self.scope.get("cookies", {}).get(VOTER_COOKIE, "")
-        self.voter = voter_from_token(token)
-        return session
-
-    async def build_snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(snapshots.audience_snapshot)(
-            self.live_session, self.voter
-        )
-
-    def heartbeat_seconds(self) -> float:
-        seconds: float = settings.EVENT_PUBLIC_HEARTBEAT_SECONDS
-        return seconds
-
-    async def on_message(self, type_: str, client_id: Any, data: dict[str, Any]) -> None:
-        """``vote`` and ``unvote``: acknowledged once the vote is committed (group commit)."""
-        if type_ not in ("vote", "unvote"):
-            await self.send_error(
-                "unknown_type",
-                f"Unknown message type {type_[:40]!r}.",
-                id=client_id,
-                details={"accepted": ["hello", "resync", "unvote", "vote"]},
-            )
-            return
-        question = data.get("question")
-        refusal = question_id_refusal(question)  # the same check as the HTTP vote's
-        if refusal is not None:
-            await self.send_error(
-                refusal.code, refusal.message, id=client_id, details=refusal.details
-            )
-            return
-        assert isinstance(question, int)  # question_id_refusal refuses anything but an int
-        if self.voter is None:
-            await self.send_error(
-                "no_voter",
-                "Voting needs the voter cookie: load the audience page first.",
-                id=client_id,
-            )
-            return
-        request = VoteRequest(self.live_session.pk, question, self.voter, add=type_ == "vote")
-        try:
-            result = await vote_writer.submit(request)
-        except DomainError as exc:
-            await self.send_error(exc.code, exc.message, id=client_id, details=exc.details)
-            return
-        await self.send_frame(
-            "ack",
-            {
-                "id": client_id,
-                "action": type_,
-                "question": result.question,
-                "votes": result.votes,
-                "voted": result.voted,
-            },
-        )
 
 
 class WallConsumer(OverlayConsumer):
@@ -571,7 +502,7 @@ class WallConsumer(OverlayConsumer):
     stream = events.PUBLIC
 
     async def build_snapshot(self) -> dict[str, Any]:
-        return await database_sync_to_async(wall_snapshot)(self.live_session)
+        return await self.db(wall_snapshot)(self.live_session)
 
     def heartbeat_seconds(self) -> float:
         seconds: float = settings.EVENT_PUBLIC_HEARTBEAT_SECONDS
@@ -586,5 +517,5 @@ class WallConsumer(OverlayConsumer):
                 details={"accepted": ["hello", "resync", "wall"]},
             )
             return
-        wall = await database_sync_to_async(wall_shape)(self.live_session)
+        wall = await self.db(wall_shape)(self.live_session)
         await self.send_frame("ack", {"id": client_id, "action": "wall", **wall})

@@ -118,6 +118,9 @@ class Question(models.Model):
     )
     starred = models.BooleanField(default=False)
     vote_count = models.PositiveIntegerField(default=0)
+    # +1 whenever a batch changes vote_count (the same UPDATE): clients keep, per question, the
+    # count with the highest version, since volatile vote frames may arrive out of order.
+    vote_version = models.BigIntegerField(default=0)
     language = models.CharField(max_length=8, blank=True, help_text=_("Detected language."))
     is_question = models.BooleanField(
         null=True, blank=True, help_text=_("Whether the text reads as a question.")

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from questions import selectors, services, vote_writer
+from questions.async_throttles import refusing_throttle
 from questions.models import Question, QuestionStatus
 from questions.serializers import BoundedCharField, PublicQuestionOutput, QuestionTextField
 from questions.services import AuthorInfo
@@ -179,7 +180,10 @@ _VOTE_ERRORS = {
         "`not_votable` (the question is not approved)."
     ),
     429: OpenApiResponse(description="`throttled`, with a Retry-After header."),
-    503: OpenApiResponse(description="`unavailable`: the database is down; try again shortly."),
+    503: OpenApiResponse(
+        description="`unavailable`: the database is down; `busy`: the server already holds "
+        "`VOTE_MAX_IN_FLIGHT` votes. Nothing was saved; try again shortly."
+    ),
 }
 
 
@@ -252,10 +256,10 @@ async def _vote(request: HttpRequest, slug: str, pk: int, *, add: bool) -> HttpR
     api_request = Request(request)
     try:
         voter = voter_for_request(api_request).voter
-        for throttle_class in VOTE_THROTTLES:
-            throttle = throttle_class()
-            if not throttle.allow_request(api_request, None):
-                raise Throttled(throttle.wait())
+        # Counted without blocking the loop (questions/async_throttles.py).
+        refusing = await refusing_throttle(api_request, [t() for t in VOTE_THROTTLES])
+        if refusing is not None:
+            raise Throttled(refusing.wait())
         # An id beyond the database's integers is refused there, before it joins a batch.
         result = await vote_writer.submit(VoteRequest(slug, pk, voter, add=add))
     except (DomainError, APIException) as exc:

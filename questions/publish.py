@@ -3,6 +3,7 @@ lock order of studio/events.py); the event stream sends them after commit."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from questions.models import PUBLIC_STATUSES, Question
@@ -19,11 +20,7 @@ from studio.models import LiveSession
 def publish_question(q: Question, *, was_public: bool) -> None:
     """Announce a question's new state. The audience hears of it only while it is public, and
     once more when it stops being public (``question: null``: remove it)."""
-    public: dict[str, Any] | None = None
-    if q.status in PUBLIC_STATUSES:
-        public = {"id": q.pk, "question": public_question(q)}
-    elif was_public:
-        public = {"id": q.pk, "question": None}
+    public = _public_item(q, was_public)
     events.emit(
         q.session_id, "question", crew={"id": q.pk, "question": crew_question(q)}, public=public
     )
@@ -35,9 +32,37 @@ def publish_crew_question(q: Question) -> None:
     events.emit(q.session_id, "question", crew={"id": q.pk, "question": crew_question(q)})
 
 
-def publish_on_air(session_id: int) -> None:
-    shape = on_air_shape(session_id)
-    events.emit(session_id, "on_air", crew=shape, public=shape, overlay=shape)
+def publish_on_air(
+    session_id: int,
+    *,
+    changed: Sequence[Question] = (),
+    shape: dict[str, Any] | None = None,
+    cue: dict[str, Any] | None = None,
+) -> None:
+    """Announce what is on air, as ONE event on each stream: the on-air state, the questions
+    the change moved (``changed``: the question taken, the one it replaced, the one cleared;
+    each as that audience may see it) and, for the crew and the graphics' preview, the cue when
+    it changed. ``shape`` is the on-air state when the caller has it in hand."""
+    if shape is None:
+        shape = on_air_shape(session_id)
+    crew: dict[str, Any] = {
+        **shape,
+        "questions": [{"id": q.pk, "question": crew_question(q)} for q in changed],
+    }
+    # Every question an air change moves was on air or is now: the audience has seen it.
+    public: dict[str, Any] = {**shape, "questions": [_public_item(q, True) for q in changed]}
+    overlay: dict[str, Any] = dict(shape)
+    if cue is not None:
+        crew["cue"] = overlay["cue"] = cue
+    events.emit(session_id, "on_air", crew=crew, public=public, overlay=overlay)
+
+
+def _public_item(q: Question, was_public: bool) -> dict[str, Any] | None:
+    if q.status in PUBLIC_STATUSES:
+        return {"id": q.pk, "question": public_question(q)}
+    if was_public:
+        return {"id": q.pk, "question": None}
+    return None
 
 
 def publish_cue(session_id: int) -> None:

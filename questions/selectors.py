@@ -210,3 +210,30 @@ def wall_items(session: LiveSession, limit: int = WALL_LIMIT) -> list[Question]:
         .annotate(unpinned=Case(When(wall_state=WallState.PINNED, then=Value(0)), default=Value(1)))
         .order_by("unpinned", "wall_position", "-created_at", "-id")[:limit]
     )
+
+
+# The statuses the crew's console keeps: every one but archived (live/snapshots.py).
+CONSOLE_STATUSES = (
+    QuestionStatus.PENDING,
+    QuestionStatus.APPROVED,
+    QuestionStatus.ON_AIR,
+    QuestionStatus.ANSWERED,
+    QuestionStatus.REJECTED,
+)
+
+
+def vote_counts(session_id: int, *, public: bool) -> dict[str, dict[str, int]]:
+    """The current counts and versions of a session's questions, as a ``votes`` frame's data:
+    the public statuses only for the audience, the console's statuses for the crew. One query.
+
+    Sent after a resumed socket's replayed events: the counts are not in the event log."""
+    statuses = PUBLIC_STATUSES if public else CONSOLE_STATUSES
+    rows = Question.objects.filter(session_id=session_id, status__in=statuses).values_list(
+        "pk", "vote_count", "vote_version"
+    )
+    counts: dict[str, int] = {}
+    versions: dict[str, int] = {}
+    for pk, count, version in rows:
+        counts[str(pk)] = count
+        versions[str(pk)] = version
+    return {"counts": counts, "versions": versions}

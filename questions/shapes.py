@@ -36,6 +36,7 @@ def crew_question(q: Question) -> dict[str, Any]:
         "status": q.status,
         "starred": q.starred,
         "votes": q.vote_count,
+        "votes_version": q.vote_version,
         "guest": q.target_guest_id,
         "hold_position": q.hold_position,
         "created_at": _iso(q.created_at),
@@ -69,6 +70,7 @@ def public_question(q: Question) -> dict[str, Any]:
         "guest": q.target_guest_id,
         "status": q.status,
         "votes": q.vote_count,
+        "votes_version": q.vote_version,
         "created_at": _iso(q.created_at),
         "approved_at": _iso(q.approved_at),
     }
@@ -82,13 +84,24 @@ def on_air_shape(session_id: int) -> dict[str, Any]:
         .first()
     )
     if q is None:
-        return {"question": None, "taken_at": None}
+        return off_air_shape()
     entry = (
         AsRunEntry.objects.filter(session_id=session_id, question=q, ended_at__isnull=True)
         .values_list("taken_at", flat=True)
         .first()
     )
     return {"question": air_question(q), "taken_at": _iso(entry)}
+
+
+def off_air_shape() -> dict[str, Any]:
+    """The on-air state when nothing is on air."""
+    return {"question": None, "taken_at": None}
+
+
+def taken_shape(q: Question, taken_at: datetime) -> dict[str, Any]:
+    """The on-air state of a question just taken, from the rows in hand (no query when its
+    guest was read with it)."""
+    return {"question": air_question(q), "taken_at": _iso(taken_at)}
 
 
 def air_question(q: Question) -> dict[str, Any]:

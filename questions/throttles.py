@@ -72,6 +72,9 @@ counters = ThrottleCounters()
 class _SettingsRateThrottle(SimpleRateThrottle):
     # ThrottleCounters has the cache methods the throttle uses.
     cache = counters  # type: ignore[assignment]
+    # Set from the rate at each check (DRF sets them in __init__; the stubs omit them).
+    num_requests: int | None
+    duration: int | None
 
     def get_rate(self) -> str | None:
         # Read at request time so a settings override applies without a restart of the class.
@@ -104,6 +107,10 @@ class SubmitIpThrottle(_IpThrottle):
 
 class SubmitVoterThrottle(_VoterThrottle):
     scope = "submit_voter"
+
+
+# The throttles the vote endpoint checks on the event loop (questions/async_throttles.py).
+RateThrottle = _SettingsRateThrottle
 
 
 class VoteIpThrottle(_IpThrottle):

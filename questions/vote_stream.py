@@ -3,9 +3,9 @@ that announce new counts a few times a second, and the one way both find the loo
 
 The batcher (``VoteWriter``) gathers requests while the previous batch is being written and hands
 them to a ``write`` function (``questions.vote_writer``: the vote service, in a thread of its
-own). The coalescers collect the questions whose counts changed and send one ``votes`` event per
-session and stream at most every ``VOTES_COALESCE_SECONDS`` (crew) or
-``VOTES_PUBLIC_COALESCE_SECONDS`` (audience).
+own). The coalescers collect the counts and versions the batches returned and send one volatile
+``votes`` frame per session and stream at most every ``VOTES_COALESCE_SECONDS`` (crew) or
+``VOTES_PUBLIC_COALESCE_SECONDS`` (audience): no database work, no event log.
 
 Both run on the server's event loop: ``event_loop()`` is the loop the caller runs on, or else the
 loop the server process serves sockets on (remembered by ``BindEventLoop``, the outermost ASGI
@@ -20,87 +20,77 @@ import contextvars
 import logging
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import transaction
 
-from questions.models import PUBLIC_STATUSES, Question
 from studio import events
 from studio.errors import DomainError
+from studio.loop import BindEventLoop as BindEventLoop  # re-exported: socialroom/asgi.py
+from studio.loop import event_loop
 
 logger = logging.getLogger(__name__)
 
-# ---------------------------------------------------------------------------------------------
-# The event loop
-
-
-_bound_loop: asyncio.AbstractEventLoop | None = None
-
-
-def event_loop() -> asyncio.AbstractEventLoop | None:
-    """The running loop when called on one; else the server's loop while it runs; else None."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    loop = _bound_loop
-    if loop is None or loop.is_closed() or not loop.is_running():
-        return None
-    return loop
-
-
-class BindEventLoop:
-    """ASGI wrapper that remembers the server's event loop, where coalesced flushes run."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        global _bound_loop
-        loop = asyncio.get_running_loop()
-        if _bound_loop is not loop:
-            _bound_loop = loop
-        return await self.app(scope, receive, send)
-
+# The event loop is found through studio/loop.py, as the event stream's sender finds it.
 
 # ---------------------------------------------------------------------------------------------
-# Coalescing: vote-driven updates go out a few times a second per session, not once per vote.
+# Coalescing: vote counts go out a few times a second per session, not once per vote.
+
+
+class VoteCount(NamedTuple):
+    """A question's count as a batch's UPDATE returned it, with the version it set."""
+
+    votes: int
+    version: int
+    public: bool  # the question's status is public (known from the row the batch locked)
+
+
+def votes_frame(counts: dict[int, VoteCount]) -> dict[str, dict[str, int]]:
+    """The data of a ``votes`` frame: the counts, and the versions that order them."""
+    return {
+        "counts": {str(qid): c.votes for qid, c in counts.items()},
+        "versions": {str(qid): c.version for qid, c in counts.items()},
+    }
 
 
 class Coalescer:
-    """Collects ids per session and calls ``flush(session_id, ids)`` at most every ``delay``.
+    """Collects counts per session and sends them to ``stream`` as one volatile ``votes`` frame
+    at most every ``delay``, keeping per question the count with the highest version.
 
     Inside a server process, the flush is scheduled on the process's event loop (the one serving
     sockets). Elsewhere (a management command, a worker, a synchronous test), there is no loop to
-    wait on, so it flushes at once.
+    wait on, so it flushes at once. A flush only sends what it was given: no database work.
     """
 
-    def __init__(self, flush: Callable[[int, set[int]], None], delay: float) -> None:
-        self._flush = flush
+    def __init__(self, stream: str, delay: float, *, public_only: bool = False) -> None:
+        self.stream = stream
+        self.public_only = public_only
         self.delay = delay
         self._lock = threading.Lock()
-        self._pending: dict[int, set[int]] = {}
+        self._pending: dict[int, dict[int, VoteCount]] = {}
         self._scheduled: set[int] = set()
 
-    def add(self, session_id: int, ids: Iterable[int]) -> None:
+    def add(self, session_id: int, counts: dict[int, VoteCount]) -> None:
         loop = event_loop()
         with self._lock:
-            self._pending.setdefault(session_id, set()).update(ids)
+            pending = self._pending.setdefault(session_id, {})
+            for qid, entry in counts.items():
+                held = pending.get(qid)
+                # Batches of several threads may commit in one order and get here in another.
+                if held is None or entry.version > held.version:
+                    pending[qid] = entry
             if loop is None:
-                ids_now = self._pending.pop(session_id)
+                now = self._pending.pop(session_id)
                 self._scheduled.discard(session_id)
             elif session_id in self._scheduled:
                 return
             else:
                 self._scheduled.add(session_id)
-                ids_now = None
+                now = {}
         if loop is None:
-            # Popped above when there is no loop: never None here.
-            self._run(session_id, cast("set[int]", ids_now))
+            self._send_now(session_id, now)
             return
         try:
             # A fresh context: the caller's (a request's or a consumer's worker thread) carries
@@ -109,25 +99,31 @@ class Coalescer:
         except RuntimeError:  # the loop closed meanwhile
             with self._lock:
                 self._scheduled.discard(session_id)
-                ids_now = self._pending.pop(session_id, set())
-            self._run(session_id, ids_now)
+                now = self._pending.pop(session_id, {})
+            self._send_now(session_id, now)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, session_id: int) -> None:
-        loop.call_later(self.delay, lambda: loop.create_task(self._flush_async(session_id)))
+        loop.call_later(self.delay, lambda: loop.create_task(self._flush_due(session_id)))
 
-    async def _flush_async(self, session_id: int) -> None:
+    async def _flush_due(self, session_id: int) -> None:
         with self._lock:
             self._scheduled.discard(session_id)
-            ids = self._pending.pop(session_id, set())
-        await database_sync_to_async(self._run)(session_id, ids)
+            counts = self._pending.pop(session_id, {})
+        data = self._frame(counts)
+        if data is not None:
+            await events.asend_volatile(session_id, self.stream, "votes", data)
 
-    def _run(self, session_id: int, ids: set[int]) -> None:
-        if not ids:
-            return
-        try:
-            self._flush(session_id, ids)
-        except Exception:
-            logger.exception("coalesced flush failed for session %s", session_id)
+    def _send_now(self, session_id: int, counts: dict[int, VoteCount]) -> None:
+        data = self._frame(counts)
+        if data is not None:
+            events.send_volatile(session_id, self.stream, "votes", data)
+
+    def _frame(self, counts: dict[int, VoteCount]) -> dict[str, Any] | None:
+        if self.public_only:
+            # The status is the one the batch saw under its lock. A question hidden since is
+            # hidden on the audience's page too, which ignores counts of questions it lacks.
+            counts = {qid: c for qid, c in counts.items() if c.public}
+        return votes_frame(counts) if counts else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,16 +154,24 @@ class VoteWriter:
         loop: asyncio.AbstractEventLoop,
         write: WriteBatch,
         unavailable: Callable[[], DomainError],
+        busy: Callable[[], DomainError],
     ) -> None:
         self.loop = loop
         self.write = write
         self.unavailable = unavailable
+        self.busy = busy
         self.queue: list[_Pending] = []
         self.draining = False
+        self.in_flight = 0  # requests queued or in the batch being written
 
     async def submit(self, request: Request) -> Any:
+        """The request's outcome once its batch is written; ``busy`` at once, without queuing,
+        when ``VOTE_MAX_IN_FLIGHT`` requests are already queued or being written."""
+        if self.in_flight >= settings.VOTE_MAX_IN_FLIGHT:
+            raise self.busy()
         future: asyncio.Future[Any] = self.loop.create_future()
         self.queue.append(_Pending(request, future))
+        self.in_flight += 1
         if not self.draining:
             self.draining = True
             self.loop.create_task(self._drain())
@@ -205,10 +209,9 @@ class VoteWriter:
             results = await self.write(requests)
         except Exception:
             logger.exception("could not write a batch of %d votes", len(batch))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(self.unavailable())
-            return
+            results = [self.unavailable() for _ in batch]
+        finally:
+            self.in_flight -= len(batch)
         for pending, result in zip(batch, results, strict=True):
             if pending.future.done():
                 continue  # the caller went away; the vote is saved all the same
@@ -223,14 +226,18 @@ _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, VoteWriter] = (
 )
 
 
-def writer_for_loop(write: WriteBatch, unavailable: Callable[[], DomainError]) -> VoteWriter:
+def writer_for_loop(
+    write: WriteBatch,
+    unavailable: Callable[[], DomainError],
+    busy: Callable[[], DomainError],
+) -> VoteWriter:
     """The batcher of the loop the caller runs on (one per loop)."""
     loop = event_loop()
     if loop is None:
         raise RuntimeError("votes are batched on an event loop")
     writer = _writers.get(loop)
     if writer is None:
-        writer = _writers[loop] = VoteWriter(loop, write, unavailable)
+        writer = _writers[loop] = VoteWriter(loop, write, unavailable, busy)
     return writer
 
 
@@ -238,39 +245,17 @@ def writer_for_loop(write: WriteBatch, unavailable: Callable[[], DomainError]) -
 # Announcing new counts
 
 
-def _flush_votes(session_id: int, ids: set[int], *, public: bool) -> None:
-    with transaction.atomic():
-        # The stream lock first, then the counts: read after every earlier ``votes`` event
-        # committed, they are never older than what a lower seq carried (several processes
-        # flush the same session).
-        events.lock_streams(session_id)
-        rows = Question.objects.filter(session_id=session_id, pk__in=ids).values_list(
-            "pk", "vote_count", "status"
-        )
-        if public:
-            counts = {str(pk): n for pk, n, status in rows if status in PUBLIC_STATUSES}
-            if counts:
-                events.emit(session_id, "votes", crew=None, public={"counts": counts})
-        else:
-            counts = {str(pk): n for pk, n, _ in rows}
-            if counts:
-                events.emit(session_id, "votes", crew={"counts": counts})
-
-
 # The host's queue follows votes closely; the audience sees counts move once a second, which is
-# as fresh as a listener needs and keeps the fan-out to thousands of phones small.
-votes_coalescer = Coalescer(
-    lambda session_id, ids: _flush_votes(session_id, ids, public=False),
-    delay=settings.VOTES_COALESCE_SECONDS,
-)
+# as fresh as a listener needs and keeps the fan-out to thousands of phones small. Counts are
+# volatile frames (no sequence number, no event log): each carries absolute counts with their
+# versions, so the next frame, or the counts sent when a socket resumes, makes up for a lost one.
+votes_coalescer = Coalescer(events.CREW, delay=settings.VOTES_COALESCE_SECONDS)
 public_votes_coalescer = Coalescer(
-    lambda session_id, ids: _flush_votes(session_id, ids, public=True),
-    delay=settings.VOTES_PUBLIC_COALESCE_SECONDS,
+    events.PUBLIC, delay=settings.VOTES_PUBLIC_COALESCE_SECONDS, public_only=True
 )
 
 
-def votes_changed(session_id: int, question_ids: Iterable[int]) -> None:
-    """After votes commit: the new counts go out with the next coalesced ``votes`` events."""
-    ids = list(question_ids)
-    votes_coalescer.add(session_id, ids)
-    public_votes_coalescer.add(session_id, ids)
+def votes_changed(session_id: int, counts: dict[int, VoteCount]) -> None:
+    """After votes commit: the counts the batch returned go out with the next ``votes`` frames."""
+    votes_coalescer.add(session_id, counts)
+    public_votes_coalescer.add(session_id, counts)

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
+from django.utils.translation import gettext as _
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch, vote_refusal
 from questions.vote_stream import writer_for_loop
@@ -39,6 +40,13 @@ logger = logging.getLogger(__name__)
 class WriterUnavailable(DomainError):
     status_code = 503
     code = "unavailable"
+
+
+class WriterBusy(DomainError):
+    """The process already holds ``VOTE_MAX_IN_FLIGHT`` votes: refused at once, not queued."""
+
+    status_code = 503
+    code = "busy"
 
 
 class VoteNotSaved(DomainError):
@@ -57,6 +65,10 @@ Outcome = VoteResult | DomainError
 
 def _unavailable() -> WriterUnavailable:
     return WriterUnavailable("The vote could not be saved: please try again.")
+
+
+def _busy() -> WriterBusy:
+    return WriterBusy(_("The studio is busy: please vote again in a moment."))
 
 
 def write_batch(
@@ -140,10 +152,11 @@ async def _write(requests: list[VoteRequest]) -> list[Outcome]:
 async def submit(request: VoteRequest) -> VoteResult:
     """Write one vote or withdrawal with the next batch; raises its refusal (a DomainError).
 
-    A vote the database could not store is refused here, before it joins a batch.
+    A vote the database could not store is refused here, before it joins a batch; a vote
+    arriving while the process already holds ``VOTE_MAX_IN_FLIGHT`` is refused as ``busy``.
     """
     refusal = vote_refusal(request)
     if refusal is not None:
         raise refusal
-    result: VoteResult = await writer_for_loop(_write, _unavailable).submit(request)
+    result: VoteResult = await writer_for_loop(_write, _unavailable, _busy).submit(request)
     return result

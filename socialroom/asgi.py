@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django; the audience socket through its plain ASGI app
+(live/audience_app.py); the console, overlay and wall sockets through Channels."""
 
 from __future__ import annotations
 
@@ -13,16 +14,25 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from questions.vote_http import VoteEndpoint  # noqa: E402
 from questions.vote_stream import BindEventLoop  # noqa: E402
-from socialroom.routing import websocket_urlpatterns  # noqa: E402
+from socialroom.routing import (  # noqa: E402
+    FirstMatch,
+    audience_urlpatterns,
+    websocket_urlpatterns,
+)
 
 # Origin checks are per route (socialroom/routing.py): the console needs one, the overlay and
 # audience sockets serve graphics software and other native clients too.
 application = BindEventLoop(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
-            "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+            # The vote's POST and DELETE are answered on the loop (questions/vote_http.py).
+            "http": VoteEndpoint(django_asgi_app),
+            # The audience socket first: it needs no login, session or Channels consumer.
+            "websocket": FirstMatch(
+                audience_urlpatterns, AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
         }
     )
 )

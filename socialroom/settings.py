@@ -186,7 +186,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The audience app's one channel per session carries every event of the session's
+            # public stream: a burst must not overflow it (live/audience_app.py).
+            "CONFIG": {"channel_capacity": {"audience.*": 10_000}},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sources (see docs/sources.md). The public base URL the SMS provider posts to, when a proxy
@@ -217,6 +224,12 @@ VOTES_PUBLIC_COALESCE_SECONDS = env.float("VOTES_PUBLIC_COALESCE_SECONDS", defau
 VOTE_BATCH_WINDOW_SECONDS = env.float("VOTE_BATCH_WINDOW_SECONDS", default=0.002)
 VOTE_BATCH_MAX = env.int("VOTE_BATCH_MAX", default=500)
 VOTE_WRITER_THREAD = env.bool("VOTE_WRITER_THREAD", default=True)
+# The console, overlay and wall sockets reach the database from a thread of their own, so the
+# audience's load never queues a take (live/consumers.py).
+CREW_DATABASE_THREAD = env.bool("CREW_DATABASE_THREAD", default=True)
+# Votes a server process holds at most (queued or being written); past it a vote is refused at
+# once as "busy" (503) rather than left waiting for seconds behind the others.
+VOTE_MAX_IN_FLIGHT = env.int("VOTE_MAX_IN_FLIGHT", default=2000)
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # Without Redis, the cache and channel layer are per process: sockets then check the stream's head
 # in the database at each heartbeat, so that writes from other processes (commands, replays)

@@ -21,3 +21,4 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
 # Vote batches run in the thread of synchronous code, where a test's open transaction is visible;
 # the server default (a writer thread of its own) is exercised by tests/multiprocess and bench/.
 VOTE_WRITER_THREAD = False
+CREW_DATABASE_THREAD = False

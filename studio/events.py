@@ -32,9 +32,14 @@ service (``studio.transactions.retry_on_deadlock``).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
+import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, cast
@@ -47,6 +52,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from studio.loop import server_loop
 from studio.models import EventLogEntry, EventStream
 
 logger = logging.getLogger(__name__)
@@ -74,20 +80,45 @@ def head_cache_key(session_id: int, stream: str) -> str:
     return f"events:head:{session_id}:{stream}"
 
 
-def _next_seq(session_id: int, stream: str) -> int:
+_STREAM_RANK = "CASE stream WHEN 'crew' THEN 0 WHEN 'public' THEN 1 ELSE 2 END"
+
+
+def _next_seqs(session_id: int, streams: list[str]) -> dict[str, int]:
+    """Advance the heads of ``streams`` by one, in one statement; returns each new head.
+
+    On PostgreSQL the heads are locked in the lock order (crew, public, overlay), the crew head
+    always, even when the event is not for the crew: it is the session's one event lock.
+    """
     table = connection.ops.quote_name(EventStream._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET last_seq = last_seq + 1 "  # noqa: S608 - a quoted table name only
-        "WHERE session_id = %s AND stream = %s RETURNING last_seq"
-    )
+    if connection.vendor == "postgresql":
+        locked = [CREW, *(s for s in streams if s != CREW)]
+        # MATERIALIZED: the locking subquery runs once, in its ORDER BY, before the update.
+        sql = (
+            f"WITH locked AS MATERIALIZED (SELECT id, stream FROM {table} "  # noqa: S608 - quoted table names only
+            f"WHERE session_id = %s AND stream = ANY(%s) ORDER BY {_STREAM_RANK} "
+            f"FOR NO KEY UPDATE) UPDATE {table} AS head SET last_seq = head.last_seq + 1 "
+            "FROM locked WHERE head.id = locked.id AND locked.stream = ANY(%s) "
+            "RETURNING head.stream, head.last_seq"
+        )
+        params: list[Any] = [session_id, locked, streams]
+    else:
+        marks = ", ".join(["%s"] * len(streams))
+        sql = (
+            f"UPDATE {table} SET last_seq = last_seq + 1 "  # noqa: S608 - a quoted table name only
+            f"WHERE session_id = %s AND stream IN ({marks}) RETURNING stream, last_seq"
+        )
+        params = [session_id, *streams]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [session_id, stream])
-        row = cursor.fetchone()
-        if row is None:  # the session's first event
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if not rows:  # the session's first event
             _create_heads(session_id)
-            cursor.execute(sql, [session_id, stream])
-            row = cursor.fetchone()
-    return cast(int, row[0])
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    heads = {stream: int(seq) for stream, seq in rows}
+    if len(heads) != len(streams):
+        raise RuntimeError(f"session {session_id} lacks some of its stream heads")
+    return heads
 
 
 def _create_heads(session_id: int) -> None:
@@ -130,14 +161,17 @@ def emit(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("events.emit must be called inside transaction.atomic")
-    if crew is None:
-        lock_streams(session_id)  # the crew head is the session's one event lock, always first
+    named = [
+        (stream, data) for stream, data in ((CREW, crew), (PUBLIC, public), (OVERLAY, overlay))
+    ]
+    wanted = [(stream, data) for stream, data in named if data is not None]
+    if not wanted:
+        return
+    seqs = _next_seqs(session_id, [stream for stream, _ in wanted])
     messages = []
     entries = []
-    for stream, data in ((CREW, crew), (PUBLIC, public), (OVERLAY, overlay)):
-        if data is None:
-            continue
-        seq = _next_seq(session_id, stream)
+    for stream, data in wanted:
+        seq = seqs[stream]
         entries.append(
             EventLogEntry(session_id=session_id, stream=stream, seq=seq, type=type, data=data)
         )
@@ -166,16 +200,74 @@ def prune_expired() -> int:
     return deleted
 
 
-def send(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
-    """Send committed events to their groups. A failure is logged: clients catch up by replay."""
+Messages = list[tuple[int, str, dict[str, Any]]]
+
+
+class _Outbox:
+    """Committed events on their way to the channel layer from a server's database threads.
+
+    The thread that committed hands the events to the server's event loop and goes on: a
+    command's acknowledgement does not wait for Redis. One task per loop sends them in the
+    order they were committed, so each stream keeps its order.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: deque[Messages] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def put(self, messages: Messages) -> None:
+        # A fresh context: the caller's (a database thread's) carries asgiref's executor
+        # markers, and the sending outlives them.
+        self.loop.call_soon_threadsafe(self._put, messages, context=contextvars.Context())
+
+    def _put(self, messages: Messages) -> None:
+        self.queue.append(messages)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.queue:
+            messages = self.queue.popleft()
+            try:
+                await _send_all(messages)
+            except Exception:
+                logger.exception("could not send %d events to the channel layer", len(messages))
+
+
+_outboxes_lock = threading.Lock()
+_outboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Outbox] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def send(messages: Messages) -> None:
+    """Send committed events to their groups. A failure is logged: clients catch up by replay.
+
+    In a server process, from a database thread, the events go to the server's event loop and
+    this returns at once; elsewhere (a worker, a command, a test) it sends them and waits.
+    """
     if not messages:
         return
     # Graphics first: what is on air is what must not wait. Each stream keeps its own order.
     messages = sorted(messages, key=lambda m: m[1] != OVERLAY)
-    try:
-        async_to_sync(_send_all)(messages)
-    except Exception:
-        logger.exception("could not send %d events to the channel layer", len(messages))
+    loop = server_loop()
+    handed_over = False
+    if loop is not None:
+        with _outboxes_lock:  # several database threads: one outbox per loop all the same
+            outbox = _outboxes.get(loop)
+            if outbox is None:
+                outbox = _outboxes[loop] = _Outbox(loop)
+        try:
+            outbox.put(messages)
+            handed_over = True
+        except RuntimeError:  # the loop closed meanwhile: send from here
+            pass
+    if not handed_over:
+        try:
+            async_to_sync(_send_all)(messages)
+        except Exception:
+            logger.exception("could not send %d events to the channel layer", len(messages))
     # The heads, for sockets checking their lag at each heartbeat (after the events: nothing
     # waits on them).
     heads = {head_cache_key(sid, stream): msg["seq"] for sid, stream, msg in messages}

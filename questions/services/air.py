@@ -30,6 +30,7 @@ from questions.services.onair import (
     lock_session,
     session_take_on_air,
 )
+from questions.shapes import off_air_shape
 from studio.errors import Conflict
 from studio.models import AsRunOutcome, LiveSession
 from studio.publish import publish_session
@@ -64,7 +65,7 @@ def air_lock(*, actor: Actor, session: LiveSession) -> LiveSession:
             details={**via, **({"cleared": cleared.pk} if cleared is not None else {})},
         )
         if cleared is not None:
-            publish_on_air(session.pk)
+            publish_on_air(session.pk, changed=[cleared], shape=off_air_shape())
         publish_session(session)
     return session
 

@@ -15,6 +15,7 @@ from questions.models import Ban, ModerationAction, ModerationLogEntry, Question
 from questions.publish import publish_on_air
 from questions.services.common import lock_questions, log, question_transition
 from questions.services.onair import end_on_air
+from questions.shapes import off_air_shape
 from questions.transitions import TRANSITIONS
 from studio.errors import Conflict
 from studio.models import AsRunOutcome, LiveSession, SessionStatus
@@ -76,7 +77,8 @@ def _pull(*, actor: User, ban: Ban) -> list[Question]:
                 )
             )
         if on_air is not None:
-            publish_on_air(session.pk)
+            # The pulled question's own event (above) says where it went.
+            publish_on_air(session.pk, shape=off_air_shape())
     return pulled
 
 

@@ -107,9 +107,11 @@ def question_change(
     fields: dict[str, Any],
     reason: str = "",
     details: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> Question:
     """Set ``fields`` on a locked question, save them, log the change from → to status, and
-    announce it (sent after commit).
+    announce it (sent after commit). ``announce=False``: the caller announces it, with the rest
+    of its change, in one event (an air change: ``publish_on_air(changed=...)``).
 
     Call inside ``transaction.atomic`` after every other row lock and write of the transaction:
     the question event takes the session's stream heads, last in the lock order
@@ -144,9 +146,10 @@ def question_change(
         reason=reason,
         details=details,
     )
-    publish_question(question, was_public=before in PUBLIC_STATUSES)
-    if uncued:
-        publish_cue(question.session_id)
+    if announce:
+        publish_question(question, was_public=before in PUBLIC_STATUSES)
+        if uncued:
+            publish_cue(question.session_id)
     return question
 
 
@@ -158,6 +161,7 @@ def question_transition(
     reason: str = "",
     fields: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> Question:
     """Move a locked question by one action of the state machine (questions/transitions.py).
 
@@ -175,4 +179,5 @@ def question_transition(
         fields={"status": transition.to, **(fields or {})},
         reason=reason,
         details=details,
+        announce=announce,
     )

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from questions.models import AirAction, Question, QuestionStatus
+from questions.models import AirAction, ModerationLogEntry, Question, QuestionStatus
 from questions.publish import publish_on_air
 from questions.selectors import question_not_in_session
 from questions.services.air_checks import air_refusal
@@ -23,10 +25,11 @@ from questions.services.common import (
     air_log,
     check_action,
     lock_question,
-    lock_questions,
     question_transition,
 )
+from questions.shapes import off_air_shape, taken_shape
 from questions.signals import question_aired
+from questions.transitions import TRANSITIONS, TransitionAction
 from studio.errors import Conflict, DomainError, NotAllowed
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
@@ -82,7 +85,11 @@ def lock_session(session: LiveSession) -> LiveSession:
     NO KEY: questions and events inserted meanwhile check their foreign key to the session
     with FOR KEY SHARE, which this lock lets through (lock order: studio/events.py).
     """
-    return LiveSession.objects.select_for_update(no_key=True).get(pk=session.pk)
+    return (
+        LiveSession.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("station")  # its word lists, for the last look before air
+        .get(pk=session.pk)
+    )
 
 
 _END_LOG: dict[str, str] = {
@@ -128,12 +135,14 @@ def end_on_air(
             reason=reason,
             details=details,
         )
+    # The caller announces it with the on-air change, in one event (publish_on_air).
     return question_transition(
         question=current,
         action="clear" if cleared else "answered",
         actor=actor,
         reason=reason,
         fields={} if cleared else {"answered_at": now},
+        announce=False,
     )
 
 
@@ -199,21 +208,36 @@ def session_take_on_air(*, actor: Actor, session: LiveSession, question: Questio
         raise refused.error from None
 
 
+def _lock_air_questions(session: LiveSession, question_id: int) -> dict[int, Question]:
+    """The question to take and the one on air, locked together in id order (the lock order of
+    studio/events.py), read with what their shapes need. Which one is on air cannot change
+    meanwhile: every on-air change holds the session's lock."""
+    rows = (
+        Question.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("author", "target_guest")
+        .filter(session_id=session.pk)
+        .filter(Q(pk=question_id) | Q(status=S.ON_AIR))
+        .order_by("pk")
+    )
+    locked = {}
+    for q in rows:
+        q.session = session  # the locked session, for the shapes (no query)
+        locked[q.pk] = q
+    return locked
+
+
 def _take(
     actor: User | None, via: dict[str, Any], session: LiveSession, question: Question
 ) -> Question:
+    """The take, in about a dozen statements: each row read once under its lock, each change
+    written once, one moderation-log insert, one air-log line, one event (docs/realtime.md)."""
     with transaction.atomic():
         session = lock_session(session)
         if session.status != SessionStatus.LIVE:
             raise Conflict("Only a live session can put questions on air.", code="session_not_live")
         if session.air_locked:
             raise _Refused(air_locked_error(), question)
-        # The question taken and the one it replaces, locked together in id order. Which one
-        # is on air cannot change meanwhile: every on-air change holds the session's lock.
-        on_air = Question.objects.filter(session=session, status=S.ON_AIR).values_list(
-            "pk", flat=True
-        )
-        locked = lock_questions({question.pk, *on_air})
+        locked = _lock_air_questions(session, question.pk)
         if question.pk not in locked:
             raise question_not_in_session()
         question = locked[question.pk]
@@ -224,18 +248,34 @@ def _take(
         refusal = air_refusal(question)
         if refusal is not None:
             raise _Refused(refusal, question)
-        replaced = end_on_air(
-            session=session,
-            actor=actor,
-            outcome=AsRunOutcome.REPLACED,
-            reason="Replaced by the next take.",
-        )
-        # The as-run entry first: the question event takes the stream heads, last in the lock
-        # order (studio/events.py).
+        replaced = next((q for q in locked.values() if q.status == S.ON_AIR), None)
+        now = timezone.now()
+        logged = []
+        if replaced is not None:
+            AsRunEntry.objects.filter(session=session, ended_at__isnull=True).update(
+                ended_at=now, ended_by=actor, outcome=AsRunOutcome.REPLACED
+            )
+            logged.append(
+                _moved(
+                    replaced,
+                    "answered",
+                    actor,
+                    now,
+                    {"answered_at": now},
+                    "Replaced by the next take.",
+                )
+            )
         # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
         AsRunEntry.objects.create(  # type: ignore[misc]
-            session=session, question=question, taken_by=actor, taken_at=timezone.now()
+            session=session, question=question, taken_by=actor, taken_at=now
         )
+        cued = question.cued_at is not None
+        # On air, the question leaves the queue (a place held there means nothing any more)
+        # and loses its cue.
+        logged.append(
+            _moved(question, "take", actor, now, {"hold_position": None, "cued_at": None})
+        )
+        ModerationLogEntry.objects.bulk_create(logged)
         air_log(
             session_id=session.pk,
             action=AirAction.TAKE,
@@ -243,13 +283,15 @@ def _take(
             question=question,
             details={**via, **({"replaced": replaced.pk} if replaced is not None else {})},
         )
-        # On air, the question leaves the queue: a place held there means nothing any more.
-        question = question_transition(
-            question=question, action="take", actor=actor, fields={"hold_position": None}
-        )
         # One on-air event for the whole change: the overlay goes from the old question
-        # straight to the new one, never through an empty screen.
-        publish_on_air(session.pk)
+        # straight to the new one, never through an empty screen; the console and the audience
+        # find both questions' new states in it.
+        publish_on_air(
+            session.pk,
+            changed=[q for q in (replaced, question) if q is not None],
+            shape=taken_shape(question, now),
+            cue={"question": None} if cued else None,
+        )
         aired, aired_in = question, session
         # Robust: a failing receiver is logged and never turns a committed take into an error.
         transaction.on_commit(
@@ -257,6 +299,34 @@ def _take(
             robust=True,
         )
     return question
+
+
+def _moved(
+    question: Question,
+    action: TransitionAction,
+    actor: User | None,
+    now: datetime,
+    fields: dict[str, Any],
+    reason: str = "",
+) -> ModerationLogEntry:
+    """Move a locked question by one action of the state machine with one UPDATE, and return
+    its moderation-log line, unsaved (the caller inserts the take's lines together)."""
+    transition = TRANSITIONS[action]
+    before = question.status
+    changes = {"status": transition.to, **fields, "updated_at": now}
+    Question.objects.filter(pk=question.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(question, name, value)
+    # The user model is auth.User; the stubs type request.user as AbstractBaseUser.
+    return ModerationLogEntry(  # type: ignore[misc]
+        session_id=question.session_id,
+        question=question,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=transition.log_action,
+        from_status=before,
+        to_status=transition.to,
+        reason=reason[:500],
+    )
 
 
 @retry_on_deadlock
@@ -272,7 +342,7 @@ def session_clear_on_air(*, actor: Actor, session: LiveSession) -> Question | No
             session=session, actor=recorded, outcome=AsRunOutcome.CLEARED, details=via
         )
         if cleared is not None:
-            publish_on_air(session.pk)
+            publish_on_air(session.pk, changed=[cleared], shape=off_air_shape())
         return cleared
 
 
@@ -285,8 +355,10 @@ def question_mark_answered(*, actor: User, question: Question) -> Question:
         question = lock_question(question)
         check_action(question, "answered")
         if question.status == S.ON_AIR:
-            end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
-            publish_on_air(session.pk)
+            answered = end_on_air(session=session, actor=actor, outcome=AsRunOutcome.ANSWERED)
+            if answered is not None:
+                publish_on_air(session.pk, changed=[answered], shape=off_air_shape())
+                return answered
             question.refresh_from_db()
             return question
         air_log(session_id=session.pk, action=AirAction.ANSWER, actor=actor, question=question)

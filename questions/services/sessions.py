@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from questions.publish import publish_on_air
 from questions.services.onair import end_on_air
+from questions.shapes import off_air_shape
 from studio.errors import InvalidTransition
 from studio.models import AsRunOutcome, LiveSession, SessionStatus
 from studio.publish import publish_session
@@ -34,7 +35,7 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
                 session=session, actor=actor, outcome=AsRunOutcome.CLEARED, reason="Session ended."
             )
             if cleared is not None:
-                publish_on_air(session.pk)
+                publish_on_air(session.pk, changed=[cleared], shape=off_air_shape())
         session.status = status
         if status == SessionStatus.LIVE and session.started_at is None:
             session.started_at = now

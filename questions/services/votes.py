@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from questions.models import PUBLIC_STATUSES, VOTABLE_STATUSES, Question, Vote
-from questions.vote_stream import votes_changed
+from questions.vote_stream import VoteCount, votes_changed
 from studio.api import MAX_ID
 from studio.errors import Conflict, DomainError, NotFound, ValidationFailed
 from studio.models import LiveSession, SessionStatus
@@ -102,8 +102,9 @@ class _Target:
 def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError]:
     """Apply votes and withdrawals in one transaction; one result or refusal per request.
 
-    A refused request changes nothing; the others are written all together. The new counts are
-    announced (coalesced) once the transaction commits. A request that ``vote_refusal`` turns
+    A refused request changes nothing; the others are written all together. The new counts and
+    versions, as the count UPDATE returned them, are announced (coalesced) once the
+    transaction commits. A request that ``vote_refusal`` turns
     away never reaches the database, so it cannot fail the transaction of the others.
     """
     if not requests:
@@ -142,21 +143,25 @@ def vote_batch(requests: Sequence[VoteRequest]) -> list[VoteResult | DomainError
             else:
                 outcome[i] = NotFound("You have not voted for this question.", code="not_voted")
 
-        counts = _apply_counts(deltas, targets)
+        counts, versions = _apply_counts(deltas, targets)
         for i in accepted:
             if outcome[i] is None:
                 r = requests[i]
                 outcome[i] = VoteResult(r.question_id, counts[r.question_id], r.add)
-        changed = defaultdict(set)
-        for qid in deltas:
-            changed[targets[qid].session_id].add(qid)
-            changed[targets[qid].session_id].add(targets[qid].root)
-        for session_id, ids in changed.items():
+        # Only the questions whose count this batch changed: a cancelled-out delta (a vote and
+        # a withdrawal) leaves the count and its version as they were, and nothing to announce.
+        changed: dict[int, dict[int, VoteCount]] = defaultdict(dict)
+        for qid, version in versions.items():
+            target = targets[qid]
+            changed[target.session_id][qid] = VoteCount(
+                counts[qid], version, target.status in PUBLIC_STATUSES
+            )
+        for session_id, session_counts in changed.items():
             # Robust: an error in the announcement must not look like a failed write once the
             # votes are committed (the writer would write them again, and refuse them as repeats).
             transaction.on_commit(
                 # A lambda with defaults binds this iteration's values; mypy cannot infer it.
-                lambda session_id=session_id, ids=ids: votes_changed(session_id, ids),  # type: ignore[misc]
+                lambda session_id=session_id, c=session_counts: votes_changed(session_id, c),  # type: ignore[misc]
                 robust=True,
             )
     return outcome  # type: ignore[return-value]
@@ -316,8 +321,12 @@ def _delete(requests: list[VoteRequest]) -> set[tuple[int, str]]:
         return {(qid, voter) for qid, voter in cursor.fetchall()}
 
 
-def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[int, int]:
-    """Add the deltas to the questions' counts in one statement; returns the new counts.
+def _apply_counts(
+    deltas: dict[int, int], targets: dict[int, _Target]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Add the deltas to the questions' counts in one statement, moving each changed question's
+    ``vote_version`` on by one; returns the new counts (of every question voted on) and the new
+    versions (of the questions changed).
 
     A near-duplicate's votes count for its original too: the original ranks with its cluster.
     """
@@ -329,13 +338,15 @@ def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[i
             total[root] += delta
     total = {qid: delta for qid, delta in total.items() if delta}
     counts: dict[int, int] = {}
+    versions: dict[int, int] = {}
     if total:
         table = connection.ops.quote_name(Question._meta.db_table)
         if connection.vendor == "postgresql":
             sql = (
-                f"UPDATE {table} AS q SET vote_count = GREATEST(q.vote_count + d.delta, 0) "  # noqa: S608
+                f"UPDATE {table} AS q SET vote_count = GREATEST(q.vote_count + d.delta, 0), "  # noqa: S608
+                "vote_version = q.vote_version + 1 "
                 "FROM unnest(%s::bigint[], %s::int[]) AS d(id, delta) WHERE q.id = d.id "
-                "RETURNING q.id, q.vote_count"
+                "RETURNING q.id, q.vote_count, q.vote_version"
             )
             params: list[Any] = [list(total), list(total.values())]
         else:
@@ -343,16 +354,19 @@ def _apply_counts(deltas: dict[int, int], targets: dict[int, _Target]) -> dict[i
             ids = ", ".join(["%s"] * len(total))
             sql = (
                 f"UPDATE {table} SET vote_count = MAX(vote_count + CASE id {cases} "  # noqa: S608
-                f"ELSE 0 END, 0) WHERE id IN ({ids}) RETURNING id, vote_count"
+                f"ELSE 0 END, 0), vote_version = vote_version + 1 WHERE id IN ({ids}) "
+                "RETURNING id, vote_count, vote_version"
             )
             params = [value for item in total.items() for value in item] + list(total)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            counts = dict(cursor.fetchall())
+            for qid, count, version in cursor.fetchall():
+                counts[qid] = count
+                versions[qid] = version
     unchanged = [qid for qid in deltas if qid not in counts]
     if unchanged:  # votes and withdrawals that cancelled out
         counts |= dict(Question.objects.filter(pk__in=unchanged).values_list("pk", "vote_count"))
-    return counts
+    return counts, versions
 
 
 # --- one vote at a time (management commands, the demo, synchronous callers) -------------------

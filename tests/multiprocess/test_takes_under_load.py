@@ -86,7 +86,7 @@ def test_every_take_is_acknowledged_while_questions_and_votes_pour_in(cluster):
             command_id = f"take-{n}"
             console.send("take", {"question": question}, id=command_id)
             frames = console.until(
-                lambda f, i=command_id: f["seq"] is None and f["data"]["id"] == i
+                lambda f, i=command_id: f["seq"] is None and f["data"].get("id") == i
             )
             answers[command_id] = frames[-1]
             time.sleep(TAKE_EVERY)

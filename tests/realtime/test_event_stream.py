@@ -159,6 +159,7 @@ def test_approving_announces_the_question_to_crew_and_audience(moderator_a, pend
             "guest": None,
             "status": "approved",
             "votes": 0,
+            "votes_version": 0,
             "created_at": public["question"]["created_at"],
             "approved_at": public["question"]["approved_at"],
         },
@@ -292,13 +293,14 @@ def test_taking_announces_both_questions_then_one_on_air_change(session_a, host_
 
     session_take_on_air(actor=host_a, session=session_a, question=second)
 
-    crew = on(sent, "crew")
-    assert [t for _, t, _ in crew] == ["question", "question", "on_air"]
-    assert [(d["id"], d["question"]["status"]) for _, _, d in crew[:2]] == [
+    # One event on each stream, carrying both questions' new states.
+    [(_, type_, on_air)] = on(sent, "crew")
+    assert type_ == "on_air"
+    assert [(d["id"], d["question"]["status"]) for d in on_air["questions"]] == [
         (first.pk, "answered"),
         (second.pk, "on_air"),
     ]
-    on_air = crew[2][2]
+    assert set(on_air["questions"][0]["question"]) >= CREW_ONLY_FIELDS
     assert on_air["question"] == {
         "id": second.pk,
         "text": "Second?",
@@ -307,15 +309,19 @@ def test_taking_announces_both_questions_then_one_on_air_change(session_a, host_
         "guest": None,
     }
     assert on_air["taken_at"] is not None
-    public = on(sent, "public")
-    assert [(t, d.get("id")) for _, t, d in public] == [
-        ("question", first.pk),
-        ("question", second.pk),
-        ("on_air", None),
+    [(_, type_, public)] = on(sent, "public")
+    assert type_ == "on_air"
+    assert (public["question"], public["taken_at"]) == (on_air["question"], on_air["taken_at"])
+    assert [(d["id"], d["question"]["status"]) for d in public["questions"]] == [
+        (first.pk, "answered"),
+        (second.pk, "on_air"),
     ]
-    assert public[2][2] == on_air
-    # The overlay goes from the first question straight to the second.
-    assert on(sent, "overlay") == [(2, "on_air", on_air)]
+    assert not CREW_ONLY_FIELDS & set(public["questions"][1]["question"])
+    # The overlay goes from the first question straight to the second, and is told nothing
+    # of the queue.
+    assert on(sent, "overlay") == [
+        (2, "on_air", {"question": on_air["question"], "taken_at": on_air["taken_at"]})
+    ]
 
 
 def test_the_overlay_shows_the_guest_a_question_is_aimed_at(session_a, host_a, sent):
@@ -339,9 +345,12 @@ def test_clearing_puts_the_question_back_in_the_queue_and_empties_the_screen(
 
     session_clear_on_air(actor=host_a, session=session_a)
 
-    assert kinds(sent, "crew") == ["question", "on_air"]
-    assert on(sent, "crew")[0][2]["question"]["status"] == "approved"
-    assert kinds(sent, "public") == ["question", "on_air"]
+    assert kinds(sent, "crew") == kinds(sent, "public") == ["on_air"]
+    [(_, _, crew)] = on(sent, "crew")
+    assert crew["question"] is None
+    assert [(d["id"], d["question"]["status"]) for d in crew["questions"]] == [
+        (question.pk, "approved")
+    ]
     assert on(sent, "overlay") == [(2, "on_air", {"question": None, "taken_at": None})]
 
 
@@ -358,9 +367,11 @@ def test_marking_the_on_air_question_answered_empties_the_screen(session_a, host
 
     question_mark_answered(actor=host_a, question=question)
 
-    assert kinds(sent, "crew") == ["question", "on_air"]
-    assert on(sent, "crew")[0][2]["question"]["status"] == "answered"
-    assert kinds(sent, "public") == ["question", "on_air"]
+    assert kinds(sent, "crew") == kinds(sent, "public") == ["on_air"]
+    [(_, _, public)] = on(sent, "public")
+    assert [(d["id"], d["question"]["status"]) for d in public["questions"]] == [
+        (question.pk, "answered")
+    ]
     assert on(sent, "overlay") == [(2, "on_air", {"question": None, "taken_at": None})]
 
 
@@ -429,9 +440,10 @@ def test_ending_a_session_takes_its_question_off_air(session_a, producer_a, sent
 
     session_set_status(actor=producer_a, session=session_a, status="ended")
 
-    assert kinds(sent, "crew") == ["question", "on_air", "session"]
-    assert on(sent, "crew")[2][2]["session"]["status"] == "ended"
-    assert kinds(sent, "public") == ["question", "on_air", "session"]
+    assert kinds(sent, "crew") == ["on_air", "session"]
+    assert on(sent, "crew")[0][2]["questions"][0]["question"]["status"] == "approved"
+    assert on(sent, "crew")[1][2]["session"]["status"] == "ended"
+    assert kinds(sent, "public") == ["on_air", "session"]
     assert on(sent, "overlay") == [(2, "on_air", {"question": None, "taken_at": None})]
 
 
@@ -461,49 +473,78 @@ def test_rotating_the_overlay_key_is_not_an_event(session_a, producer_a, sent):
 # --- votes ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def volatile(monkeypatch):
+    """Every volatile frame (vote counts) as it leaves for the channel layer:
+    ``(session, stream, type, data)``."""
+    record: list[tuple[int, str, str, dict]] = []
+    send, asend = events.send_volatile, events.asend_volatile
+
+    def record_send(session_id, stream, type_, data):
+        record.append((session_id, stream, type_, data))
+        send(session_id, stream, type_, data)
+
+    async def record_asend(session_id, stream, type_, data):
+        record.append((session_id, stream, type_, data))
+        await asend(session_id, stream, type_, data)
+
+    monkeypatch.setattr(events, "send_volatile", record_send)
+    monkeypatch.setattr(events, "asend_volatile", record_asend)
+    return record
+
+
+def volatile_on(volatile, stream):
+    return [data for _, s, type_, data in volatile if s == stream and type_ == "votes"]
+
+
 def test_each_vote_outside_a_server_process_is_announced_with_absolute_counts(
-    approved_question, sent
+    approved_question, sent, volatile
 ):
     vote_cast(question=approved_question, voter=ANNA)
     vote_cast(question=approved_question, voter=BEN)
     vote_withdraw(question=approved_question, voter=ANNA)
 
-    counts = [d["counts"] for _, _, d in on(sent, "crew")]
-    assert counts == [{str(approved_question.pk): n} for n in (1, 2, 1)]
-    assert [d["counts"] for _, _, d in on(sent, "public")] == counts
-    assert kinds(sent, "crew") == ["votes"] * 3
-    assert on(sent, "overlay") == []
+    key = str(approved_question.pk)
+    crew = volatile_on(volatile, "crew")
+    assert crew == [{"counts": {key: n}, "versions": {key: v}} for n, v in ((1, 1), (2, 2), (1, 3))]
+    assert volatile_on(volatile, "public") == crew
+    assert volatile_on(volatile, "overlay") == []
+    # Counts are volatile: no sequenced event, nothing in the replay log.
+    assert sent == []
+    assert logged(approved_question.session, "crew") == []
 
 
 def test_a_vote_count_of_a_question_no_longer_public_goes_to_the_crew_only(
-    session_a, moderator_a, approved_question, sent
+    session_a, moderator_a, approved_question, sent, volatile
 ):
-    other = approved(session_a)
-    vote_cast(question=approved_question, voter=ANNA)
-    vote_cast(question=other, voter=ANNA)
+    # A near-duplicate's votes count for its original too, rejected since.
+    duplicate = approved(session_a)
+    Question.objects.filter(pk=duplicate.pk).update(duplicate_of=approved_question)
     question_reject(actor=moderator_a, question=approved_question)
     sent.clear()
 
-    # A coalesced flush that covers a question rejected since its vote.
-    vote_stream._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=False)
-    vote_stream._flush_votes(session_a.pk, {approved_question.pk, other.pk}, public=True)
+    vote_cast(question=duplicate, voter=ANNA)
 
-    assert on(sent, "crew")[0][2] == {"counts": {str(approved_question.pk): 1, str(other.pk): 1}}
-    assert on(sent, "public")[0][2] == {"counts": {str(other.pk): 1}}
+    original, copy = str(approved_question.pk), str(duplicate.pk)
+    assert volatile_on(volatile, "crew") == [
+        {"counts": {original: 1, copy: 1}, "versions": {original: 1, copy: 1}}
+    ]
+    assert volatile_on(volatile, "public") == [{"counts": {copy: 1}, "versions": {copy: 1}}]
+    assert sent == []
 
 
 def test_a_vote_count_of_hidden_questions_only_is_not_sent_to_the_audience(
-    moderator_a, approved_question, sent
+    approved_question, volatile
 ):
-    vote_cast(question=approved_question, voter=ANNA)
-    question_reject(actor=moderator_a, question=approved_question)
-    sent.clear()
+    # Counts a batch returned for a question it saw hidden (rejected before the flush).
+    vote_stream.votes_changed(
+        approved_question.session_id,
+        {approved_question.pk: vote_stream.VoteCount(votes=1, version=4, public=False)},
+    )
 
-    vote_stream._flush_votes(approved_question.session_id, {approved_question.pk}, public=False)
-    vote_stream._flush_votes(approved_question.session_id, {approved_question.pk}, public=True)
-
-    assert kinds(sent, "crew") == ["votes"]
-    assert on(sent, "public") == []
+    key = str(approved_question.pk)
+    assert volatile_on(volatile, "crew") == [{"counts": {key: 1}, "versions": {key: 4}}]
+    assert volatile_on(volatile, "public") == []
 
 
 def test_a_refused_vote_is_not_announced(approved_question, sent):
@@ -518,28 +559,30 @@ def test_a_refused_vote_is_not_announced(approved_question, sent):
     assert sent == []
 
 
-async def test_votes_within_the_coalescing_window_make_one_event_with_absolute_counts(
+async def test_votes_within_the_coalescing_window_make_one_frame_with_counts_and_versions(
     console, producer_a, approved_question, monkeypatch
 ):
     other = await run(approved)(approved_question.session)
     # The window is long enough for every vote below to land in it, even on a slow machine.
     monkeypatch.setattr(vote_stream.votes_coalescer, "delay", 1.0)
     socket = await console(producer_a)  # the server's event loop is now bound
-    head = (await socket.snapshot())["seq"]
+    await socket.snapshot()
 
     for voter in (ANNA, BEN, CLEO):
         await run(vote_cast)(question=approved_question, voter=voter)
     await run(vote_cast)(question=other, voter=ANNA)
     await run(vote_withdraw)(question=approved_question, voter=BEN)
 
+    # The flush waits on the server's loop: nothing goes out while the votes are being cast.
     frame = await socket.frame()
+    key, other_key = str(approved_question.pk), str(other.pk)
     assert frame == {
-        "seq": head + 1,
+        "seq": None,
         "type": "votes",
-        "data": {"counts": {str(approved_question.pk): 2, str(other.pk): 1}},
+        "data": {"counts": {key: 2, other_key: 1}, "versions": {key: 4, other_key: 1}},
     }
     assert await socket.nothing(1.2)
-    assert [t for _, t, _ in await run(logged)(approved_question.session, "crew")] == ["votes"]
+    assert await run(logged)(approved_question.session, "crew") == []
 
 
 # --- commit, rollback, refusal --------------------------------------------------------------
@@ -646,20 +689,20 @@ def test_each_stream_numbers_its_events_one_by_one_without_gaps(
     other = approved(session_b)
     submit(session_a)  # crew: question
     question_star(actor=producer_a, question=first)  # crew, public: question
-    session_take_on_air(actor=producer_a, session=session_a, question=first)  # + on_air
+    session_take_on_air(actor=producer_a, session=session_a, question=first)  # on_air: all 3
     question_approve(actor=producer_b, question=QuestionFactory(session=session_b))
-    session_take_on_air(actor=producer_a, session=session_a, question=second)  # 2 + on_air
-    vote_cast(question=second, voter=ANNA)  # crew, public: votes
+    session_take_on_air(actor=producer_a, session=session_a, question=second)  # on_air: all 3
+    vote_cast(question=second, voter=ANNA)  # counts: volatile frames, not numbered
     session_take_on_air(actor=producer_b, session=session_b, question=other)
-    session_clear_on_air(actor=producer_a, session=session_a)  # question + on_air
+    session_clear_on_air(actor=producer_a, session=session_a)  # on_air: all 3
 
     for session in (session_a, session_b):
         for stream in events.STREAMS:
             log = logged(session, stream)
             assert [seq for seq, _, _ in log] == list(range(1, len(log) + 1)), (session, stream)
             assert heads(session).get(stream, 0) == len(log)
-    assert heads(session_a) == {"crew": 10, "public": 9, "overlay": 3}
-    assert heads(session_b) == {"crew": 3, "public": 3, "overlay": 1}
+    assert heads(session_a) == {"crew": 5, "public": 4, "overlay": 3}
+    assert heads(session_b) == {"crew": 2, "public": 2, "overlay": 1}
     # What was sent is what was logged, in the same order.
     for session in (session_a, session_b):
         for stream in events.STREAMS:

@@ -58,7 +58,7 @@ async def test_the_right_key_gets_what_is_on_air_from_the_studio_or_graphics_sof
     assert snapshot == {
         "seq": 0,
         "type": "snapshot",
-        "data": {"on_air": NOTHING_ON_AIR, "cue": NOTHING_CUED},
+        "data": {"on_air": NOTHING_ON_AIR, "cue": NOTHING_CUED, "protocol": 2},
     }
     assert await socket.nothing()
 
@@ -82,7 +82,11 @@ async def test_a_graphics_template_server_listed_in_overlay_origins_is_let_in(
     listed = await overlay("live-a", key, origin=b"http://graphics.example:8088")
     other_port = await overlay("live-a", key, origin=b"http://graphics.example")
 
-    assert (await listed.snapshot())["data"] == {"on_air": NOTHING_ON_AIR, "cue": NOTHING_CUED}
+    assert (await listed.snapshot())["data"] == {
+        "on_air": NOTHING_ON_AIR,
+        "cue": NOTHING_CUED,
+        "protocol": 2,
+    }
     assert other_port.accepted is False
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from live import consumers, snapshots
+from live import audience_socket, consumers, snapshots
 from questions import services
 from questions.models import ModerationLogEntry, Question
 from studio import events
@@ -64,7 +64,7 @@ async def test_a_take_whose_transaction_deadlocks_once_is_run_again_and_acknowle
 ):
     question = await run(approved)(session_a)
     # The on-air event is the last write of the take: the whole transaction is rolled back.
-    calls = fail_first(monkeypatch, events, "_next_seq", deadlock())
+    calls = fail_first(monkeypatch, events, "_next_seqs", deadlock())
 
     await ready.command("take", {"question": question.pk}, id="t1")
     frames = await ready.until("ack")
@@ -135,7 +135,7 @@ async def test_a_vote_on_the_audience_socket_that_fails_unexpectedly_gets_an_ans
     question = await run(approved)(session_a)
     socket = await audience(voter_token="t" * 32)
     await socket.snapshot()
-    fail_first(monkeypatch, consumers.vote_writer, "submit", RuntimeError("a bug"))
+    fail_first(monkeypatch, audience_socket.vote_writer, "submit", RuntimeError("a bug"))
 
     await socket.command("vote", {"question": question.pk}, id="v1")
     error = await socket.error()

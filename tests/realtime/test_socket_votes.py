@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
 from django.utils import timezone
 
+from questions import vote_writer
 from questions.identity import voter_id
 from questions.models import Question, Vote
 from questions.services import votes as vote_service
@@ -267,3 +268,34 @@ async def test_an_http_vote_and_a_socket_vote_by_one_listener_count_once(audienc
     assert response["status"] == 409
     assert b'"already_voted"' in response["body"]
     assert await stored(question) == (1, 1)
+
+
+async def test_a_vote_past_the_process_limit_is_refused_busy_at_once(
+    audience, session_a, settings, monkeypatch
+):
+    question = await run(approved)(session_a)
+    settings.VOTE_MAX_IN_FLIGHT = 1
+    release = asyncio.Event()
+    write = vote_writer._write
+
+    async def slow_write(requests):
+        await release.wait()
+        return await write(requests)
+
+    monkeypatch.setattr(vote_writer, "_write", slow_write)
+    first = await voter_socket(audience, token="first-listener-token-0123")
+    socket = await voter_socket(audience)
+
+    await first.command("vote", {"question": question.pk}, id="v1")  # held in the writer
+    await asyncio.sleep(0.05)
+    await socket.command("vote", {"question": question.pk}, id="v2")
+    error = await socket.error(timeout=0.5)  # without waiting for the other vote's batch
+
+    assert (error["id"], error["code"]) == ("v2", "busy")
+    assert error["message"] == "The studio is busy: please vote again in a moment."
+    release.set()
+    assert (await first.until("ack"))[-1]["data"]["votes"] == 1
+    assert await stored(question) == (1, 1)
+    # Once the process holds fewer votes, the same vote is taken.
+    await socket.command("vote", {"question": question.pk}, id="v3")
+    assert (await socket.until("ack"))[-1]["data"]["votes"] == 2

@@ -56,6 +56,7 @@ function publicQuestion(q) {
     guest: q.guest ?? null,
     status: q.status,
     votes: Number(q.votes) || 0,
+    votes_version: Number(q.votes_version) || 0,
     created_at: q.created_at,
     createdMs: Date.parse(q.created_at) || 0,
   };
@@ -303,6 +304,8 @@ function errorMessage(response, body, { voting = false } = {}) {
       return voting ? S.voting_closed : S.error_session_closed;
     case "not_votable":
       return S.error_vote_closed;
+    case "busy":
+      return S.error_busy;
     default:
       if (error.code === "invalid" && details.text === "empty") return S.error_empty;
       return error.message || S.error_generic;
@@ -697,23 +700,47 @@ function applySnapshot(data) {
   refreshMine();
 }
 
+// A question event's count, unless a votes frame with a newer one already came.
+function newerVotes(q) {
+  const before = state.questions.get(q.id);
+  if (before && before.votes_version > q.votes_version) {
+    q.votes = before.votes;
+    q.votes_version = before.votes_version;
+  }
+  return q;
+}
+
 function applyEvent(type, data) {
   switch (type) {
     case "question":
-      if (data.question) state.questions.set(data.id, publicQuestion(data.question));
+      if (data.question) state.questions.set(data.id, newerVotes(publicQuestion(data.question)));
       else state.questions.delete(data.id);
       renderQuestions();
       if (mine.has(data.id)) refreshMineSoon();
       break;
-    case "votes":
+    case "votes": {
+      // Volatile frames (no seq) may cross each other and the question events: per question,
+      // the count with the highest version wins.
+      const versions = data.versions || {};
       for (const [id, count] of Object.entries(data.counts || {})) {
         const q = state.questions.get(Number(id));
-        if (q) q.votes = Number(count) || 0;
+        const version = Number(versions[id]) || 0;
+        if (q && version > q.votes_version) {
+          q.votes = Number(count) || 0;
+          q.votes_version = version;
+        }
       }
       renderQuestions();
       break;
+    }
     case "on_air":
-      state.onAir = data;
+      // One event for a whole air change: what is on air and the questions it moved.
+      for (const item of data.questions || []) {
+        if (item.question) state.questions.set(item.id, publicQuestion(item.question));
+        else state.questions.delete(item.id);
+      }
+      if ((data.questions || []).length) renderQuestions();
+      state.onAir = { question: data.question || null, taken_at: data.taken_at || null };
       renderOnAir();
       mineOnAir(data.question ? data.question.id : null);
       refreshMineSoon();

@@ -251,7 +251,13 @@ function start() {
       lowerThird.show(shape ? shape.question : null);
     },
     event(type, data) {
-      if (type === (preview ? "cue" : "on_air")) lowerThird.show(data.question);
+      if (preview) {
+        // The cue changes alone, or with a take (the cued question taken: nothing cued).
+        if (type === "cue") lowerThird.show(data.question);
+        else if (type === "on_air" && data.cue) lowerThird.show(data.cue.question);
+      } else if (type === "on_air") {
+        lowerThird.show(data.question);
+      }
     },
     status(status) {
       // Whatever the status, what is on air stays on air: the operator decides.

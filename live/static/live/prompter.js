@@ -103,8 +103,12 @@ function start() {
       showNext(data.cue ? data.cue.question : null);
     },
     event(type, data) {
-      if (type === "on_air") showOnAir(data.question);
-      else if (type === "cue") showNext(data.question);
+      if (type === "on_air") {
+        showOnAir(data.question);
+        if (data.cue) showNext(data.cue.question);
+      } else if (type === "cue") {
+        showNext(data.question);
+      }
     },
     status: showStatus,
     error(frame) {

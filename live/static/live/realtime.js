@@ -1,7 +1,8 @@
 // The real-time protocol client shared by the console, overlay and audience pages.
 // See docs/realtime.md. One LiveStream follows one session stream:
 //   - on open it says hello with the last seq it saw, and the server replays or sends a snapshot;
-//   - it applies events in seq order; a gap makes it ask again (resync);
+//   - it applies events in seq order; a gap makes it ask again (resync); frames without a seq
+//     (vote counts) are applied as they come, once a snapshot is in hand;
 //   - a heartbeat every few seconds proves the server is there; without one, the stream is stale;
 //   - it reconnects by itself, with backoff, and never needs a page reload.
 
@@ -112,6 +113,9 @@ export class LiveStream {
       }
       this.seq = seq;
       this.handlers.event?.(type, data, seq);
+    } else if (seq === null && this.seq !== null) {
+      // A volatile frame (vote counts): outside the stream's order, absolute, newest wins.
+      this.handlers.event?.(type, data, null);
     }
   }
 

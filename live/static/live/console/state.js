@@ -100,18 +100,26 @@ export function applyEvent(type, data) {
       if (CLOSED.has(q.status) && before?.status !== q.status) ui.closedAt.set(q.id, Date.now());
       if (!CLOSED.has(q.status)) ui.closedAt.delete(q.id);
       if (q.status !== "pending") ui.rejecting.delete(q.id);
+      if ((before?.votes_version ?? -1) > (q.votes_version ?? -1)) {
+        // A votes frame newer than this event's count already came: keep its count.
+        q.votes = before.votes;
+        q.votes_version = before.votes_version;
+      }
       state.questions.set(q.id, prepare(q));
       state.queue.update(q);
     }
   } else if (type === "votes") {
-    // Each changed count moves one question to its new place: no re-sort of the queue.
+    // Volatile frames (no seq) may cross each other and the question events: per question,
+    // the count with the highest version wins. Each changed count moves one question to its
+    // new place: no re-sort of the queue.
+    const versions = data.versions ?? {};
     for (const [key, count] of Object.entries(data.counts ?? {})) {
       const q = state.questions.get(Number(key));
-      if (q && q.votes !== count) {
-        const moved = { ...q, votes: count };
-        state.questions.set(q.id, moved);
-        state.queue.update(moved);
-      }
+      const version = versions[key] ?? 0;
+      if (!q || version <= (q.votes_version ?? -1)) continue;
+      const moved = { ...q, votes: count, votes_version: version };
+      state.questions.set(q.id, moved);
+      if (q.votes !== count) state.queue.update(moved);
     }
   } else if (type === "wall") {
     // A producer's wall change: the items' wall state only, the rest of each question stays.
@@ -124,7 +132,14 @@ export function applyEvent(type, data) {
       }
     }
   } else if (type === "on_air") {
-    state.onAir = data;
+    // One event for a whole air change: what is on air, the questions it moved, the cue.
+    state.onAir = { question: data.question ?? null, taken_at: data.taken_at ?? null };
+    for (const item of data.questions ?? []) applyEvent("question", item);
+    if ("cue" in data) {
+      state.cue = data.cue?.question ?? null;
+      invalidate({ all: true });
+      return;
+    }
   } else if (type === "cue") {
     state.cue = data.question ?? null;
     invalidate({ all: true }); // the cued card and the one before it are marked
