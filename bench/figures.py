@@ -18,8 +18,17 @@ def build_all(
     mode: Mode,
     vote_rate: float,
     servers: dict[str, str],
+    only: tuple[str, ...] = (),
 ) -> Figures:
-    """The figures of each repetition, merged: each value the median of the repetitions."""
+    """The figures of each repetition, merged: each value the median of the repetitions.
+    ``only=("fanout_large",)``: the large fan-out's figures alone (``--only large-fanout``)."""
+    if only == ("fanout_large",):
+        built = []
+        for r in repetitions:
+            figures = Figures()
+            _large_fanout(figures, r["ours"], r["floor"], mode)
+            built.append(figures)
+        return merge_repetitions(built)
     return merge_repetitions([build(r, mode, vote_rate, servers) for r in repetitions])
 
 
@@ -214,6 +223,7 @@ def _costs(figures: Figures, out: dict, server: str, key_suffix: str = "") -> No
             1.0,
         ),
     ]
+    rows += _model_rows(out, fan)
     for key, label, unit, numerator, denominator, scale in rows:
         figures.add(
             Figure(
@@ -251,6 +261,109 @@ def _costs(figures: Figures, out: dict, server: str, key_suffix: str = "") -> No
     )
 
 
+# The vote phases whose PostgreSQL transactions give the batch size at their rate:
+# (outcome key, its Meter delta's key, label).
+BATCH_PHASES = (
+    ("votes", "votes_costs", "votes phase"),
+    ("http", "http_costs", "HTTP votes"),
+    ("loaded", "loaded_costs", "loaded phase"),
+)
+
+
+def _model_rows(out: dict, fan: phases.Fanout) -> list[tuple]:
+    """The capacity model's transaction and PUBLISH terms, each measured:
+
+    - the idle baseline: transactions and PUBLISH per second with the fan-out's sockets open
+      and no load (read-only transactions count in pg_stat_database's xact_commit too);
+    - per take: transactions and PUBLISH of the idle takes (console and overlay already open);
+    - the batch size at each vote phase's rate: its acknowledged votes over its transactions
+      less the idle baseline over its window and its takes at the measured cost per take,
+      beside the rate each vote-taking process saw;
+    - PUBLISH per second of each process taking votes (the coalesced count frames), from the
+      votes phase less the idle baseline.
+    """
+    idle = fan.cpu.get("idle_all_sockets") or {}
+    idle_seconds = idle.get("seconds") or 0.0
+    tx_rate = idle.get("commits", 0) / idle_seconds if idle_seconds else None
+    pub_rate = idle.get("publishes", 0) / idle_seconds if idle_seconds else None
+    takes: phases.Takes | None = out.get("idle_takes")
+    take_costs = takes.costs if takes is not None else {}
+    n_takes = len(takes.latencies_ms) + takes.timeouts if takes is not None else 0
+    per_take_tx = take_costs["commits"] / n_takes if take_costs and n_takes else None
+    per_take_pub = take_costs["publishes"] / n_takes if take_costs and n_takes else None
+    rows: list[tuple] = [
+        (
+            "idle_transactions_per_second",
+            "PostgreSQL transactions/s, idle sockets, no load",
+            "tx/s",
+            tx_rate,
+            1,
+            1.0,
+        ),
+        (
+            "idle_publishes_per_second",
+            "Redis PUBLISH/s, idle sockets, no load",
+            "messages/s",
+            pub_rate,
+            1,
+            1.0,
+        ),
+        ("transactions_per_take", "PostgreSQL transactions per take", "tx", per_take_tx, 1, 1.0),
+        ("publishes_per_take", "Redis PUBLISH per take", "messages", per_take_pub, 1, 1.0),
+    ]
+    for phase, costs_key, label in BATCH_PHASES:
+        spent = out.get(costs_key) or {}
+        source = out.get(phase)
+        run = source.votes if isinstance(source, phases.Loaded) else source
+        rate = batch = None
+        if spent and run is not None and run.acked and tx_rate is not None:
+            processes = spent.get("vote_processes") or 1
+            rate = run.acked_rate() / processes
+            phase_takes = 0
+            if isinstance(source, phases.Loaded):
+                phase_takes = len(source.takes.latencies_ms) + source.takes.timeouts
+            writes = spent["commits"] - tx_rate * spent["seconds"]
+            writes -= phase_takes * (per_take_tx or 0)
+            batch = len(run.acked) / writes if writes > 0 else None
+        rows.append(
+            (
+                f"vote_rate_per_process_{phase}",
+                f"Votes/s per process, {label}",
+                "votes/s",
+                rate,
+                1,
+                1.0,
+            )
+        )
+        rows.append(
+            (
+                f"votes_per_write_{phase}",
+                f"Votes per vote transaction, {label}",
+                "votes",
+                batch,
+                1,
+                1.0,
+            )
+        )
+    spent = out.get("votes_costs") or {}
+    run = out.get("votes")
+    per_process_second = None
+    if spent and run is not None and pub_rate is not None:
+        voting = (spent.get("vote_processes") or 1) * run.seconds
+        per_process_second = (spent["publishes"] - pub_rate * spent["seconds"]) / voting
+    rows.append(
+        (
+            "publishes_per_voting_process_second",
+            "Redis PUBLISH/s of a process taking votes (count frames)",
+            "messages/s",
+            per_process_second,
+            1,
+            1.0,
+        )
+    )
+    return rows
+
+
 def unit_costs(repetitions: list[dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The raw readings behind the per-unit cost figures, per repetition."""
     raw = []
@@ -262,6 +375,9 @@ def unit_costs(repetitions: list[dict[str, dict[str, Any]]]) -> list[dict[str, A
                 continue
             entry[slot] = {
                 "votes": out.get("votes_costs"),
+                "http": out.get("http_costs"),
+                "loaded": out.get("loaded_costs"),
+                "idle_takes": out["idle_takes"].costs if out.get("idle_takes") else {},
                 "acknowledged_votes": len(out["votes"].acked) if out.get("votes") else 0,
                 "fanout": out["fanout"].cpu if out.get("fanout") else {},
                 "fanout_large": out["fanout_large"].cpu if out.get("fanout_large") else {},

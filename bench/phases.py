@@ -25,7 +25,7 @@ from bench.config import (
     TAKE_INTERVAL_SECONDS,
     VOTER_SOCKETS,
 )
-from bench.costs import Meter
+from bench.costs import STATS_SETTLE_SECONDS, Meter
 from bench.probes import Design, Probe
 from bench.processes import LoadClient, rss_kib
 
@@ -399,12 +399,15 @@ class Fanout:
         return cls(None, {}, [], [], {}, sockets=sockets, failed_because=why)
 
 
-async def _idle_cpu(meter: Meter, seconds: float) -> float:
-    """Server CPU seconds per second over an idle window."""
-    at, cpu = meter.cpu()
+async def _idle_cpu(meter: Meter, seconds: float, into: dict, name: str) -> float:
+    """Server CPU seconds per second over an idle window; into[f"idle_{name}"] gets the whole
+    reading (PostgreSQL transactions and Redis PUBLISH with no load: the capacity model's
+    baseline of read-only transactions and periodic messages)."""
+    start = meter.read()
     await asyncio.sleep(seconds)
-    at2, cpu2 = meter.cpu()
-    return (cpu2 - cpu) / (at2 - at)
+    delta = meter.read().minus(start)
+    into[f"idle_{name}"] = delta
+    return delta["server_cpu_seconds"] / max(delta["seconds"], 1e-9)
 
 
 async def memory_and_fanout(
@@ -419,6 +422,7 @@ async def memory_and_fanout(
     sockets: int = FANOUT_SOCKETS,
     job: str = "fan",
     idle_window: float = 2.0,
+    profile: Any = None,
 ) -> Fanout:
     """Memory per idle audience socket, then fan-out of one on-air change to ``sockets`` of
     them. Every planned socket must be open and synced, or the phase fails (SocketsMissing).
@@ -448,7 +452,9 @@ async def memory_and_fanout(
         await close_audience(ctx, "warm")
         await asyncio.sleep(0.5)
         before = sum(rss_kib(pid) for pid in design.pids)
-        cpu["idle_cpu_per_second_no_sockets"] = await _idle_cpu(meter, idle_window)
+        cpu["idle_cpu_per_second_no_sockets"] = await _idle_cpu(
+            meter, idle_window, cpu, "no_sockets"
+        )
         began = now_ns()
         opened = await open_audience(ctx, design, job, sockets, open_cap)
         require_open("audience", sockets, opened)
@@ -460,7 +466,9 @@ async def memory_and_fanout(
         seconds = {"open": (now_ns() - began) / NS}
         await asyncio.sleep(1.0)
         held = max(idle_sockets, sockets)
-        cpu["idle_cpu_per_second_all_sockets"] = await _idle_cpu(meter, idle_window)
+        cpu["idle_cpu_per_second_all_sockets"] = await _idle_cpu(
+            meter, idle_window, cpu, "all_sockets"
+        )
         cpu["idle_sockets"] = held
         after = sum(rss_kib(pid) for pid in design.pids)
         per_socket = (
@@ -471,6 +479,8 @@ async def memory_and_fanout(
         samples: list[float] = []
         incomplete: list[int] = []
         lost = 0
+        if profile is not None:
+            await profile.start()
         frames_before = await audience_frames(ctx, job)
         at, cpu_before = meter.cpu()
         began = now_ns()
@@ -487,6 +497,8 @@ async def memory_and_fanout(
                 samples.append((last - sent) / 1e6)
             await asyncio.sleep(0.1)
         at2, cpu_after = meter.cpu()
+        if profile is not None:
+            await profile.stop()
         seconds["events"] = (now_ns() - began) / NS
         cpu["events_cpu_seconds"] = round(cpu_after - cpu_before, 3)
         cpu["events_seconds"] = round(at2 - at, 3)
@@ -519,6 +531,9 @@ class Takes:
     latencies_ms: list[float] = field(default_factory=list)
     timeouts: int = 0
     errors: dict = field(default_factory=dict)
+    # A Meter delta from the first take to the last one's event (+ the stats' settling time),
+    # the console and overlay already open: what the takes cost PostgreSQL and Redis.
+    costs: dict = field(default_factory=dict)
 
 
 async def take_to_overlay(
@@ -529,6 +544,8 @@ async def take_to_overlay(
     interval: float = TAKE_INTERVAL_SECONDS,
     start_ns: int | None = None,
     end_ns: int | None = None,
+    meter: Meter | None = None,
+    profile: Any = None,
 ) -> Takes:
     """Take a different question every ``interval`` seconds from a console on the first server;
     the time is from sending the take to the on-air event on an overlay on the second server
@@ -543,6 +560,11 @@ async def take_to_overlay(
         listener = await design.overlay(1)
         if start_ns is not None:
             await sleep_until(start_ns)
+        if profile is not None:
+            await profile.start()
+        if meter is not None:
+            await asyncio.sleep(STATS_SETTLE_SECONDS)  # the probes' own reads counted before
+            first = meter.read()
         for k in range(samples):
             if end_ns is not None and now_ns() > end_ns:
                 break
@@ -554,6 +576,11 @@ async def take_to_overlay(
             except TimeoutError:
                 takes.timeouts += 1
             await sleep_until(sent + int(interval * NS))
+        if profile is not None:
+            await profile.stop()
+        if meter is not None:
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            takes.costs = meter.read().minus(first)
     finally:
         takes.errors = dict(sender.errors)
         await sender.close()
@@ -732,8 +759,6 @@ async def mixed(
     takes a question every ``take_interval`` seconds. Returns the work done (votes acknowledged,
     frames the listeners received) and what it cost (a Meter delta over the whole window), for
     the capacity model to predict from its per-unit costs and compare."""
-    from bench.costs import STATS_SETTLE_SECONDS
-
     meter = Meter(design.pids)
     opened = await open_audience(ctx, design, "mixed", sockets)
     try:

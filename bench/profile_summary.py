@@ -62,6 +62,26 @@ def read(path: Path) -> tuple[Counter, Counter, int]:
     return inclusive, own, total
 
 
+def threads(path: Path, top: int = 4) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """Per thread (py-spy ``--threads``: a ``thread (0x...)`` first frame): its samples and the
+    functions with the largest self share in it, most samples first."""
+    samples: Counter = Counter()
+    leaves: dict[str, Counter] = {}
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        thread = next((f for f in frames if f.startswith("thread ")), "")
+        if not thread:
+            continue
+        frames = [_function(f) for f in frames if not f.startswith(("process ", "thread "))]
+        samples[thread] += int(count)
+        if frames:
+            leaves.setdefault(thread, Counter())[frames[-1]] += int(count)
+    return [(t, n, leaves.get(t, Counter()).most_common(top)) for t, n in samples.most_common()]
+
+
 def summarize(path: Path, top: int = 25) -> str:
     if not path.exists():
         return f"no profile at {path}"
@@ -73,6 +93,13 @@ def summarize(path: Path, top: int = 25) -> str:
         lines.append(f"\ntop {top} by {title} share")
         for function, n in counter.most_common(top):
             lines.append(f"  {100 * n / total:5.1f}%  {function}")
+    per_thread = threads(path)
+    if per_thread:
+        lines.append("\nper thread (share of all samples; its largest self shares)")
+        for thread, n, leaves in per_thread:
+            lines.append(f"  {100 * n / total:5.1f}%  {thread}")
+            for function, m in leaves:
+                lines.append(f"           {100 * m / total:5.1f}%  {function}")
     return "\n".join(lines)
 
 

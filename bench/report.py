@@ -8,6 +8,7 @@ Reads bench/results/latest.json unless given another results file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import re
@@ -138,13 +139,70 @@ def unit_costs(results: dict[str, Any], suffix: str = "") -> dict[str, float | N
         "cpu_per_frame_us",
         "cpu_per_idle_socket_us",
         "memory_per_socket_kib",
+        "idle_transactions_per_second",
+        "idle_publishes_per_second",
+        "transactions_per_take",
+        "publishes_per_take",
+        "publishes_per_voting_process_second",
     )
     return {k: _value(results, f"cost_{k}{suffix}") for k in keys}
 
 
-def plan(costs: dict[str, float | None], sockets_per_process: int) -> dict[str, Any]:
-    """Processes, cores, Redis and PostgreSQL load for SHOW, from the per-unit costs."""
-    need = [k for k, v in costs.items() if v is None]
+BATCH_PHASES = ("votes", "http", "loaded")
+
+
+def batch_points(results: dict[str, Any], suffix: str = "") -> list[tuple[float, float]]:
+    """(votes/s per process, votes per vote transaction) measured by the run's vote phases,
+    sorted by rate."""
+    points = []
+    for phase in BATCH_PHASES:
+        rate = _value(results, f"cost_vote_rate_per_process_{phase}{suffix}")
+        batch = _value(results, f"cost_votes_per_write_{phase}{suffix}")
+        if rate and batch:
+            points.append((rate, batch))
+    return sorted(points)
+
+
+def batch_at(points: list[tuple[float, float]], rate: float) -> float | None:
+    """The batch size at ``rate`` votes/s per process: linear between the measured points and
+    (0 votes/s, 1 vote per transaction), the highest measured batch beyond the highest
+    measured rate (so transactions above it are an upper bound)."""
+    if not points:
+        return None
+    known = [(0.0, 1.0), *points]
+    for (r0, b0), (r1, b1) in itertools.pairwise(known):
+        if rate <= r1:
+            return b0 + (b1 - b0) * (rate - r0) / (r1 - r0) if r1 > r0 else b1
+    return max(b for _, b in points)
+
+
+MODEL_KEYS = (
+    "cpu_per_vote_us",
+    "database_cpu_per_vote_us",
+    "rows_per_vote",
+    "cpu_per_frame_us",
+    "cpu_per_idle_socket_us",
+    "memory_per_socket_kib",
+    "idle_transactions_per_second",
+    "idle_publishes_per_second",
+    "transactions_per_take",
+    "publishes_per_take",
+    "publishes_per_voting_process_second",
+)
+
+
+def plan(
+    costs: dict[str, float | None],
+    sockets_per_process: int,
+    points: list[tuple[float, float]],
+    servers: int,
+) -> dict[str, Any]:
+    """Processes, cores, Redis and PostgreSQL load for SHOW, from the per-unit costs.
+    PostgreSQL transactions/s = idle baseline (per process) + votes/s / batch size at each
+    vote process's rate + takes/s x transactions per take; Redis PUBLISH/s = idle baseline
+    (per process) + vote processes x PUBLISH/s of a process taking votes + takes/s x PUBLISH
+    per take."""
+    need = [k for k in MODEL_KEYS if costs.get(k) is None] + ([] if points else ["batch sizes"])
     if need:
         return {"missing": need}
     listeners, votes = SHOW["listeners"], SHOW["votes_per_second"]
@@ -158,10 +216,11 @@ def plan(costs: dict[str, float | None], sockets_per_process: int) -> dict[str, 
         math.ceil(listener_cores / UTILISATION), math.ceil(listeners / sockets_per_process)
     )
     processes = vote_processes + listener_processes
+    batch = batch_at(points, votes / vote_processes) or 1.0
     publishes = (
-        votes * costs["publishes_per_vote"]
-        + processes * (PUBLIC_VOTES_FRAMES_PER_PROCESS + CREW_VOTES_FRAMES_PER_PROCESS)
-        + TAKES_PER_SECOND * 3
+        processes * costs["idle_publishes_per_second"] / servers
+        + vote_processes * costs["publishes_per_voting_process_second"]
+        + TAKES_PER_SECOND * costs["publishes_per_take"]
     )
     return {
         "vote_cores": vote_cores,
@@ -175,7 +234,12 @@ def plan(costs: dict[str, float | None], sockets_per_process: int) -> dict[str, 
         "database_cores": votes * costs["database_cpu_per_vote_us"] / 1e6,
         "redis_publishes_per_second": publishes,
         "redis_deliveries_per_second": publishes * processes,
-        "commits_per_second": votes / costs["votes_per_commit"],
+        "batch": batch,
+        "commits_per_second": (
+            processes * costs["idle_transactions_per_second"] / servers
+            + votes / batch
+            + TAKES_PER_SECOND * costs["transactions_per_take"]
+        ),
         "rows_per_second": votes * costs["rows_per_vote"],
     }
 
@@ -203,11 +267,25 @@ def predict(results: dict[str, Any]) -> list[tuple[str, float | None, float | No
     def times(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else a * b
 
-    per_commit = costs["votes_per_commit"]
-    periodic = servers * (PUBLIC_VOTES_FRAMES_PER_PROCESS + CREW_VOTES_FRAMES_PER_PROCESS)
-    publishes = times(acked, costs["publishes_per_vote"])
-    if publishes is not None:
-        publishes += periodic * votes_seconds + check["takes"] * 3
+    takes = check["takes"]
+    # Each server process takes half the votes (the voters are spread over them).
+    batch = batch_at(batch_points(results), acked / servers / votes_seconds)
+    commits = None
+    idle_tx, take_tx = costs["idle_transactions_per_second"], costs["transactions_per_take"]
+    if batch and idle_tx is not None and take_tx is not None:
+        commits = (
+            costs["idle_transactions_per_second"] * window
+            + acked / batch
+            + takes * costs["transactions_per_take"]
+        )
+    publishes = None
+    per_second = costs["publishes_per_voting_process_second"]
+    if None not in (per_second, costs["idle_publishes_per_second"], costs["publishes_per_take"]):
+        publishes = (
+            costs["idle_publishes_per_second"] * window
+            + servers * votes_seconds * per_second
+            + takes * costs["publishes_per_take"]
+        )
     return [
         ("listener frames delivered", frames, check["frames_delivered"]),
         ("server CPU (core-seconds)", cpu, measured["server_cpu_seconds"]),
@@ -218,11 +296,7 @@ def predict(results: dict[str, Any]) -> list[tuple[str, float | None, float | No
             ),
             measured["database_cpu_seconds"],
         ),
-        (
-            "PostgreSQL transactions",
-            acked / per_commit if per_commit else None,
-            measured["commits"],
-        ),
+        ("PostgreSQL transactions", commits, measured["commits"]),
         ("PostgreSQL rows written", times(acked, costs["rows_per_vote"]), measured["rows"]),
         ("Redis PUBLISH", publishes, measured["publishes"]),
     ]
@@ -243,7 +317,14 @@ def capacity_markdown(results: dict[str, Any]) -> str:
         f"{SHOW['listeners']:,} listeners, {SHOW['votes_per_second']:,.0f} votes/s, a take every "
         f"{1 / TAKES_PER_SECOND:g} s, each core planned at {UTILISATION:.0%}, each server process "
         f"sending the public counts every second and the crew counts every 50 ms, and no process "
-        f"holding more audience sockets than the bench held per process ({per_process:,}).",
+        f"holding more audience sockets than the bench held per process ({per_process:,}). "
+        "PostgreSQL transactions/s = the idle baseline (read-only transactions, with the "
+        "fan-out's sockets open and no load) + votes/s / the batch size at the rate each vote "
+        "process sees (measured in the vote phases: linear between the measured rates and 1 "
+        "vote at 0 votes/s, the largest measured batch beyond them) + takes/s x transactions "
+        "per take (measured over the idle takes). Redis PUBLISH/s = the idle baseline + each vote "
+        "process's measured PUBLISH/s while it takes votes (its coalesced count frames) + takes/s "
+        "x PUBLISH per take (measured).",
         "",
         "Per-unit costs (median of the repetitions; the table above has each one):",
         "",
@@ -258,7 +339,14 @@ def capacity_markdown(results: dict[str, Any]) -> str:
             f"- **{name}**: "
             + ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in costs.items())
         )
-        plans.append((name, plan(costs, per_process)))
+        points = batch_points(results, suffix)
+        if points:
+            lines.append(
+                f"  - **{name}** batch size (votes per vote transaction) at the rates the run "
+                "measured: "
+                + ", ".join(f"{b:,.1f} at {r:,.0f} votes/s per process" for r, b in points)
+            )
+        plans.append((name, plan(costs, per_process, points, meta["servers"])))
     lines += ["", "| for the national show | " + " | ".join(n for n, _ in plans) + " |"]
     lines.append("|---|" + "---|" * len(plans))
     labels = [
@@ -271,6 +359,7 @@ def capacity_markdown(results: dict[str, Any]) -> str:
         ("database_cores", "PostgreSQL + Redis cores (votes)"),
         ("redis_publishes_per_second", "Redis PUBLISH per second"),
         ("redis_deliveries_per_second", "Redis pub/sub messages delivered per second"),
+        ("batch", "votes per vote transaction (at the highest measured rate's batch)"),
         ("commits_per_second", "PostgreSQL transactions per second (upper bound)"),
         ("rows_per_second", "PostgreSQL rows written per second"),
     ]

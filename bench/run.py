@@ -350,6 +350,7 @@ class Bench:
                 sockets=sockets,
                 job=key,
                 idle_window=mode.idle_cpu_window_seconds,
+                profile=self.phase_profile(design, key),
             ),
             guard=PHASE_GUARD_SECONDS * max(1.0, sockets / 5000),
         )
@@ -370,6 +371,9 @@ class Bench:
                 samples=samples,
                 timeout=TAKE_TIMEOUT,
                 interval=IDLE_TAKE_INTERVAL,
+                # What a take costs PostgreSQL and Redis (the capacity model), the studio only.
+                meter=Meter(design.pids) if design.key == "ours" else None,
+                profile=self.phase_profile(design, "idle-takes"),
             ),
         )
         out["snapshots"] = await self.attempt(
@@ -408,6 +412,7 @@ class Bench:
         if meter and start_reading:
             await asyncio.sleep(STATS_SETTLE_SECONDS)
             out["votes_costs"] = meter.read().minus(start_reading)
+            out["votes_costs"]["vote_processes"] = len(design.servers)
         if design.key == "ours":
             self.ours_runs.append(out["votes"])
         for profiler in profilers:
@@ -417,6 +422,8 @@ class Bench:
     async def http_votes(self, design: Design) -> None:
         seconds = self.mode.http_seconds
         self.log(f"{design.name}: HTTP votes at {HTTP_VOTE_RATE:,.0f}/s for {seconds:g} s")
+        meter = Meter(design.pids) if design.key == "ours" else None
+        start_reading = meter.read() if meter else None
         outcome = await self.attempt(
             design,
             "http votes",
@@ -424,6 +431,10 @@ class Bench:
             phases.http_votes(self.ctx, design, rate=HTTP_VOTE_RATE, seconds=seconds),
         )
         self.outcomes[design.slot]["http"] = outcome
+        if meter and start_reading:
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            self.outcomes[design.slot]["http_costs"] = meter.read().minus(start_reading)
+            self.outcomes[design.slot]["http_costs"]["vote_processes"] = len(design.servers)
         if design.key == "ours":
             self.ours_runs.append(outcome)
         await self.settle(design, http=outcome)
@@ -451,6 +462,8 @@ class Bench:
             f"{design.name}: {LOADED_VOTE_RATE:,.0f} votes/s for {seconds:.1f} s: vote -> "
             f"console, {takes} takes, {resyncs} console drops"
         )
+        meter = Meter(design.pids) if design.key == "ours" else None
+        start_reading = meter.read() if meter else None
         outcome = await self.attempt(
             design,
             "loaded",
@@ -466,6 +479,12 @@ class Bench:
             ),
         )
         self.outcomes[design.slot]["loaded"] = outcome
+        if meter and start_reading:
+            # The window also holds the phase's takes, console drops and resyncs: the capacity
+            # model subtracts the takes (their measured cost) and the idle baseline.
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            self.outcomes[design.slot]["loaded_costs"] = meter.read().minus(start_reading)
+            self.outcomes[design.slot]["loaded_costs"]["vote_processes"] = 1  # server 0 only
         if design.key == "ours":
             self.ours_runs.append(outcome.votes)
         await phases.close_voters(self.ctx, design)
@@ -609,12 +628,19 @@ class Bench:
         self.peer.servers = self.start_servers(PEER_APP, "peer-again")
         await self.wait_servers(self.peer.servers)
 
+    def phase_profile(self, design: Design, name: str) -> PhaseProfile | None:
+        """With --profile: py-spy on every studio process over one phase's measured window
+        (the fan-out's events, the idle takes), written to bench/results/profile-<name>-<i>.txt."""
+        if not self.args.profile or design.key != "ours":
+            return None
+        return PhaseProfile(self.processes, self.env, name, design.servers)
+
     def start_profile(self, server: Server) -> list[subprocess.Popen]:
         """py-spy on one studio process for the votes phase: a flame graph and collapsed stacks."""
         spy = str(Path(sys.executable).parent / "py-spy")
         seconds = str(math.ceil(self.mode.vote_seconds + 0.5))
         common = [spy, "record", "--pid", str(server.pid), "--duration", seconds]
-        common += ["--rate", "100", "--nonblocking"]
+        common += ["--rate", "100", "--nonblocking", "--threads"]
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         started = []
         for fmt, path in (
@@ -715,7 +741,33 @@ class Bench:
         (RESULTS_DIR / f"{stamp}-{self.mode.name}.json").write_text(text)
         return results
 
+    async def run_large_fanout_only(self) -> dict[str, Any]:
+        """``--only large-fanout``: the 10,000-socket fan-out alone (the studio, then the floor,
+        at the full run's size and events), after the usual setup; written to
+        bench/results/<stamp>-large-fanout.json, never to latest.json or the docs."""
+        self.mode = replace(self.mode, large_fanout_sockets=LARGE_FANOUT_SOCKETS)
+        try:
+            await self.setup()
+            await self.large_fanout(self.ours)
+            await self.large_fanout(self.floor)
+        finally:
+            await self.teardown()
+        built = figures.build_all(
+            self.repetitions,
+            self.mode,
+            self.args.vote_rate,
+            servers={"ours": self.args.server, "alt": self.other_server},
+            only=("fanout_large",),
+        )
+        results = {"meta": self.meta(), **built.as_json()}
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        (RESULTS_DIR / f"{stamp}-large-fanout.json").write_text(json.dumps(results, indent=1))
+        return results
+
     async def run(self) -> dict[str, Any]:
+        if self.args.only == "large-fanout":
+            return await self.run_large_fanout_only()
         try:
             await self.setup()
             for n in range(self.mode.repetitions):
@@ -742,6 +794,34 @@ class Bench:
         finally:
             await self.teardown()
         return self.write()
+
+
+class PhaseProfile:
+    """py-spy (raw collapsed stacks, 250 Hz, non-blocking) on each server of a design, from
+    ``start()`` to ``stop()`` (SIGINT: py-spy writes what it sampled)."""
+
+    def __init__(self, processes: Processes, env: dict[str, str], name: str, servers: list) -> None:
+        self.processes, self.env, self.name, self.servers = processes, env, name, servers
+        self.started: list[subprocess.Popen] = []
+
+    async def start(self) -> None:
+        spy = str(Path(sys.executable).parent / "py-spy")
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        for i, server in enumerate(self.servers):
+            path = RESULTS_DIR / f"profile-{self.name}-{i}.txt"
+            args = [spy, "record", "--pid", str(server.pid), "--rate", "250", "--nonblocking"]
+            args += ["--threads", "--format", "raw", "--output", str(path)]
+            process, _ = self.processes.popen(f"py-spy-{self.name}-{i}", args, self.env)
+            self.started.append(process)
+        await asyncio.sleep(1.0)  # py-spy attaches
+
+    async def stop(self) -> None:
+        for process in self.started:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGINT)
+        for process in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(process.wait, 30)
 
 
 def _empty_peer() -> dict[str, Any]:
@@ -784,12 +864,18 @@ def _summary(outcome: Any) -> str:
         return _loaded_summary(outcome)
     if isinstance(outcome, phases.Takes):
         p99 = percentile(outcome.latencies_ms, 99, outcome.timeouts)
-        return f"p99 {p99 or 0:.1f} ms, {outcome.timeouts} timed out, errors {outcome.errors}"
+        order = [round(x) for x in outcome.latencies_ms[:5]]
+        return (
+            f"p99 {p99 or 0:.1f} ms, {outcome.timeouts} timed out, errors {outcome.errors}, "
+            f"first samples in order {order} ms"
+        )
     if isinstance(outcome, phases.Fanout):
         p99 = percentile(outcome.last_delivery_ms, 99, len(outcome.incomplete))
         return (
             f"{outcome.memory_per_socket_kib or 0:.1f} KiB/socket, opened {outcome.opened}, "
-            f"last delivery p99 {p99 or 0:.1f} ms, incomplete {outcome.incomplete}, "
+            f"last delivery p99 {p99 or 0:.1f} ms "
+            f"(in order {[round(x) for x in outcome.last_delivery_ms[:8]]}), "
+            f"incomplete {outcome.incomplete}, "
             f"lost {outcome.sockets_lost}, seconds {outcome.seconds}"
         )
     return str(outcome)
@@ -825,6 +911,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="add ?socket_timeout=N to the servers' REDIS_URL (see redis_url)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("large-fanout",),
+        default=None,
+        help="run one phase alone (large-fanout: 10,000 sockets, the studio and the floor); "
+        "results go to a timestamped file, not latest.json",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     parser.add_argument("--no-plot", action="store_true", help="do not draw the PNG")
     parser.add_argument(
@@ -853,6 +946,10 @@ def main(argv: list[str] | None = None) -> int:
     print(heading(results))
     print()
     print(text_table(results))
+    if args.only:
+        for failure in results["meta"]["phase_failures"]:
+            print(f"phase failed: {failure}")
+        return 0
     print()
     print(text_table(results, costs=True))
     print()

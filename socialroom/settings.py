@@ -190,8 +190,9 @@ else:
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
             # The audience app's one channel per session carries every event of the session's
-            # public stream: a burst must not overflow it (live/audience_app.py).
-            "CONFIG": {"channel_capacity": {"audience.*": 10_000}},
+            # public stream: a burst must not overflow it (live/audience_app.py). A bound, not
+            # an allocation; the in-memory layer takes no per-channel capacities.
+            "CONFIG": {"capacity": 10_000},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
