@@ -353,10 +353,12 @@ async def close_audience(ctx: Context, *jobs: str) -> None:
 
 
 async def await_fanout(
-    ctx: Context, job: str, question: int, timeout: float
+    ctx: Context, job: str, question: int, timeout: float, sent_ns: int = 0
 ) -> tuple[int | None, int, int]:
     """When the last open audience socket of ``job`` saw ``question`` on air (None if not all
-    did in time), how many sockets saw it, and how many the servers had closed."""
+    did in time), how many sockets saw it, and how many the servers had closed. A report whose
+    last delivery is before ``sent_ns`` is a stale one (an earlier phase's), never this take's:
+    skipped (a quick run once paired such a report with a floor event: a negative latency)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     lasts: list[int] = []
@@ -367,7 +369,11 @@ async def await_fanout(
                 event = await asyncio.wait_for(load.events.get(), remaining)
             except TimeoutError:
                 break
-            if event.get("job") == job and event.get("q") == question:
+            if (
+                event.get("job") == job
+                and event.get("q") == question
+                and event.get("last_ns", 0) >= sent_ns
+            ):
                 lasts.append(event["last_ns"])
                 reached += event["n"]
                 lost += event["lost"]
@@ -490,7 +496,7 @@ async def memory_and_fanout(
                 break
             question = design.next_take()
             sent = await design.take(sender, question, f"f{k}")
-            last, reached, lost = await await_fanout(ctx, job, question, timeout)
+            last, reached, lost = await await_fanout(ctx, job, question, timeout, sent)
             if last is None:
                 incomplete.append(reached)
             else:

@@ -292,33 +292,34 @@ async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
         )
 
 
+def _volatile_message(type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": GROUP_MESSAGE_TYPE,
+        "seq": None,
+        "event": type,
+        "frame": frame_text(None, type, data),
+    }
+
+
 def send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
     """Send a frame that is not an event of the stream: no sequence number, not in the replay
     log (``seq: null``). Vote counts go this way: each carries absolute counts with their
     ``versions``, so a later frame supersedes an earlier one and a socket that missed one is
     brought up to date by the next, or by the counts sent when it resumes (docs/realtime.md)."""
-    message = {
-        "type": GROUP_MESSAGE_TYPE,
-        "seq": None,
-        "event": type,
-        "frame": frame_text(None, type, data),
-    }
-    try:
-        async_to_sync(get_channel_layer().group_send)(group_name(session_id, stream), message)
-    except Exception:
-        logger.exception("could not send a %s frame to the channel layer", type)
+    async_to_sync(_send_volatile)(session_id, stream, type, data)
 
 
 async def asend_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
     """``send_volatile`` from the event loop."""
-    message = {
-        "type": GROUP_MESSAGE_TYPE,
-        "seq": None,
-        "event": type,
-        "frame": frame_text(None, type, data),
-    }
+    await _send_volatile(session_id, stream, type, data)
+
+
+async def _send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
+    # A failure is logged: the next frame, or the counts sent on resume, make up for it.
     try:
-        await get_channel_layer().group_send(group_name(session_id, stream), message)
+        await get_channel_layer().group_send(
+            group_name(session_id, stream), _volatile_message(type, data)
+        )
     except Exception:
         logger.exception("could not send a %s frame to the channel layer", type)
 

@@ -16,30 +16,27 @@ from typing import Any
 _bound_loop: asyncio.AbstractEventLoop | None = None
 
 
-def event_loop() -> asyncio.AbstractEventLoop | None:
-    """The running loop when called on one; else the server's loop while it runs; else None."""
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        pass
-    loop = _bound_loop
-    if loop is None or loop.is_closed() or not loop.is_running():
         return None
-    return loop
 
 
 def server_loop() -> asyncio.AbstractEventLoop | None:
     """The server's loop when called from another thread while it runs; else None (on the loop
     itself, or outside a server)."""
-    try:
-        asyncio.get_running_loop()
+    if _running_loop() is not None:
         return None
-    except RuntimeError:
-        pass
     loop = _bound_loop
     if loop is None or loop.is_closed() or not loop.is_running():
         return None
     return loop
+
+
+def event_loop() -> asyncio.AbstractEventLoop | None:
+    """The running loop when called on one; else the server's loop while it runs; else None."""
+    return _running_loop() or server_loop()
 
 
 class BindEventLoop:
