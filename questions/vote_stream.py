@@ -1,5 +1,5 @@
 """Votes on a server process's event loop: the batcher that writes them together, the coalescers
-that announce new counts a few times a second, and the one way both find the loop.
+that announce new counts a few times a second.
 
 The batcher (``VoteWriter``) gathers requests while the previous batch is being written and hands
 them to a ``write`` function (``questions.vote_writer``: the vote service, in a thread of its
@@ -7,10 +7,10 @@ own). The coalescers collect the counts and versions the batches returned and se
 ``votes`` frame per session and stream at most every ``VOTES_COALESCE_SECONDS`` (crew) or
 ``VOTES_PUBLIC_COALESCE_SECONDS`` (audience): no database work, no event log.
 
-Both run on the server's event loop: ``event_loop()`` is the loop the caller runs on, or else the
-loop the server process serves sockets on (remembered by ``BindEventLoop``, the outermost ASGI
-wrapper), or ``None`` outside a server (a management command, a worker, a synchronous test),
-where a coalescer flushes at once.
+Both run on the server's event loop (studio/loop.py): ``event_loop()`` is the loop the caller
+runs on, or else the loop the server process serves sockets on (remembered by
+``BindEventLoop``, the outermost ASGI wrapper), or ``None`` outside a server (a management
+command, a worker, a synchronous test), where a coalescer flushes at once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from django.conf import settings
 
 from studio import events
 from studio.errors import DomainError
-from studio.loop import BindEventLoop as BindEventLoop  # re-exported: socialroom/asgi.py
 from studio.loop import event_loop
 
 logger = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from questions.vote_http import VoteEndpoint  # noqa: E402
-from questions.vote_stream import BindEventLoop  # noqa: E402
 from socialroom.routing import (  # noqa: E402
     FirstMatch,
     audience_urlpatterns,
     websocket_urlpatterns,
 )
+from studio.loop import BindEventLoop  # noqa: E402
 
 # Origin checks are per route (socialroom/routing.py): the console needs one, the overlay and
 # audience sockets serve graphics software and other native clients too.
