@@ -78,6 +78,7 @@ class Mode:
     mixed_vote_rate: float = 1000.0
     mixed_take_interval: float = 0.5
     mixed_seconds: float = 10.0
+    calibration_seconds: float = 5.0  # votes alone at the check's rate: the batch size there
 
 
 QUICK = Mode(
@@ -107,6 +108,7 @@ QUICK = Mode(
     mixed_sockets=500,
     mixed_vote_rate=500.0,
     mixed_seconds=4.0,
+    calibration_seconds=3.0,
 )
 
 FULL = Mode(

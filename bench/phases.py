@@ -31,6 +31,8 @@ from bench.processes import LoadClient, rss_kib
 
 NS = 1_000_000_000
 VOTERS_OPEN_CAP_SECONDS = 20.0
+# Sustained votes/s leaves out the phase's first half second (see VoteRun.acked_rate).
+RAMP_SECONDS = 0.5
 
 
 class SocketsMissing(RuntimeError):
@@ -131,9 +133,15 @@ class VoteRun:
         return [r for r in self.records if r[4] == ""]
 
     def acked_rate(self) -> float:
-        """Votes acknowledged while the phase was sending, per second of the phase."""
+        """Votes acknowledged per second while the phase was sending, in its steady state: from
+        RAMP_SECONDS after the first vote (at most a quarter of the phase) to the last. Counted
+        from the first vote, the first acknowledgement latency's worth of the phase has no
+        acknowledgement in it by construction, and a server that keeps up exactly with the
+        offered rate would read (1 - latency / phase) of it."""
+        ramp = min(RAMP_SECONDS, self.seconds / 4)
+        begin = self.start_ns + int(ramp * NS)
         end = self.start_ns + int(self.seconds * NS)
-        return sum(1 for r in self.acked if r[2] <= end) / self.seconds
+        return sum(1 for r in self.acked if begin < r[2] <= end) / (self.seconds - ramp)
 
     @property
     def unanswered(self) -> int:
@@ -260,7 +268,8 @@ async def run_votes(
 
 
 async def http_votes(ctx: Context, design: Design, *, rate: float, seconds: float) -> VoteRun:
-    """Open-loop votes over HTTP (POST with X-Voter-Token), one voter per request."""
+    """Open-loop votes over HTTP (POST with X-Voter-Token), one voter per request, all to the
+    design's first server: the target is a single process's."""
     start = now_ns() + NS // 2
     files = [ctx.work_dir / f"http-{i}-{start}.json" for i in range(len(ctx.loads))]
     design.http_rounds += 1  # each round's requests are voters of their own
@@ -269,7 +278,7 @@ async def http_votes(ctx: Context, design: Design, *, rate: float, seconds: floa
         *(
             load.call(
                 "http.run",
-                url=f"http://127.0.0.1:{design.server(i).port}/api/public/sessions/{slug}"
+                url=f"http://127.0.0.1:{design.server(0).port}/api/public/sessions/{slug}"
                 "/questions/{question}/vote/",
                 rate=rate / len(ctx.loads),
                 seconds=seconds,

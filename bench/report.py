@@ -148,14 +148,21 @@ def unit_costs(results: dict[str, Any], suffix: str = "") -> dict[str, float | N
     return {k: _value(results, f"cost_{k}{suffix}") for k in keys}
 
 
-BATCH_PHASES = ("votes", "http", "loaded")
+BATCH_PHASES = ("votes", "http", "loaded", "calibration")
+# The votes phase (and the HTTP votes, all to one process) are offered more than the studio
+# sustains: their batches are a saturated writer's, larger than a planned process would see.
+SATURATED_PHASES = ("votes", "http")  # HTTP: 1,500/s offered to one process, which sheds
 
 
-def batch_points(results: dict[str, Any], suffix: str = "") -> list[tuple[float, float]]:
+def batch_points(
+    results: dict[str, Any], suffix: str = "", *, unsaturated: bool = False
+) -> list[tuple[float, float]]:
     """(votes/s per process, votes per vote transaction) measured by the run's vote phases,
-    sorted by rate."""
+    sorted by rate (``unsaturated``: without the saturated votes phase)."""
     points = []
     for phase in BATCH_PHASES:
+        if unsaturated and phase in SATURATED_PHASES:
+            continue
         rate = _value(results, f"cost_vote_rate_per_process_{phase}{suffix}")
         batch = _value(results, f"cost_votes_per_write_{phase}{suffix}")
         if rate and batch:
@@ -164,16 +171,37 @@ def batch_points(results: dict[str, Any], suffix: str = "") -> list[tuple[float,
 
 
 def batch_at(points: list[tuple[float, float]], rate: float) -> float | None:
-    """The batch size at ``rate`` votes/s per process: linear between the measured points and
-    (0 votes/s, 1 vote per transaction), the highest measured batch beyond the highest
-    measured rate (so transactions above it are an upper bound)."""
+    """The batch size at ``rate`` votes/s per process, for the check: linear between the
+    measured points (the calibration phase measures it at the check's own rate) and (0 votes/s,
+    1 vote per transaction); beyond the highest measured rate, that rate's batch."""
     if not points:
         return None
     known = [(0.0, 1.0), *points]
     for (r0, b0), (r1, b1) in itertools.pairwise(known):
         if rate <= r1:
             return b0 + (b1 - b0) * (rate - r0) / (r1 - r0) if r1 > r0 else b1
-    return max(b for _, b in points)
+    return points[-1][1]
+
+
+def per_vote_points(
+    results: dict[str, Any], key: str, suffix: str = "", *, unsaturated: bool = False
+) -> list[tuple[float, float]]:
+    """(votes/s per process, ``key`` per vote: server_cpu_per_vote_us or
+    database_cpu_per_vote_us) measured by the vote phases, sorted by rate."""
+    points = []
+    for phase in BATCH_PHASES:
+        if unsaturated and phase in SATURATED_PHASES:
+            continue
+        rate = _value(results, f"cost_vote_rate_per_process_{phase}{suffix}")
+        value = _value(results, f"cost_{key}_{phase}{suffix}")
+        if rate and value:
+            points.append((rate, value))
+    return sorted(points)
+
+
+def nearest(points: list[tuple[float, float]], rate: float) -> float | None:
+    """The value measured at the rate nearest ``rate``."""
+    return min(points, key=lambda p: abs(p[0] - rate))[1] if points else None
 
 
 MODEL_KEYS = (
@@ -196,6 +224,7 @@ def plan(
     sockets_per_process: int,
     points: list[tuple[float, float]],
     servers: int,
+    cpu_points: list[tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """Processes, cores, Redis and PostgreSQL load for SHOW, from the per-unit costs.
     PostgreSQL transactions/s = idle baseline (per process) + votes/s / batch size at each
@@ -207,6 +236,10 @@ def plan(
         return {"missing": need}
     listeners, votes = SHOW["listeners"], SHOW["votes_per_second"]
     vote_cores = votes * costs["cpu_per_vote_us"] / 1e6
+    if cpu_points:
+        # Not the saturated votes phase's (a saturated writer's batches are cheaper per vote):
+        # the highest unsaturated measured rate's, an upper bound for a faster process.
+        vote_cores = votes * cpu_points[-1][1] / 1e6
     vote_processes = max(1, math.ceil(vote_cores / UTILISATION))
     frames = listeners * (TAKES_PER_SECOND + PUBLIC_VOTES_FRAMES_PER_PROCESS * vote_processes)
     listener_cores = (
@@ -216,6 +249,8 @@ def plan(
         math.ceil(listener_cores / UTILISATION), math.ceil(listeners / sockets_per_process)
     )
     processes = vote_processes + listener_processes
+    # Between the unsaturated rates measured, linear; beyond the highest, its batch (a batch
+    # grows with the rate: the transactions are then an upper bound).
     batch = batch_at(points, votes / vote_processes) or 1.0
     publishes = (
         processes * costs["idle_publishes_per_second"] / servers
@@ -256,10 +291,17 @@ def predict(results: dict[str, Any]) -> list[tuple[str, float | None, float | No
     acked, sockets, window = check["acknowledged"], check["sockets"], measured["seconds"]
     votes_seconds = check["seconds"]
     frames = sockets * (check["takes"] + PUBLIC_VOTES_FRAMES_PER_PROCESS * servers * votes_seconds)
+    # The CPU a vote costs depends on the rate (batches, count frames and thread hops are per
+    # batch or per period, not per vote): read at the measured rate nearest the check's.
+    rate = acked / servers / check["seconds"]
+    cpu_per_vote = nearest(per_vote_points(results, "server_cpu_per_vote_us"), rate)
+    cpu_per_vote = cpu_per_vote or costs["cpu_per_vote_us"]
+    db_per_vote = nearest(per_vote_points(results, "database_cpu_per_vote_us"), rate)
+    db_per_vote = db_per_vote or costs["database_cpu_per_vote_us"]
     cpu = None
-    if None not in (costs["cpu_per_vote_us"], costs["cpu_per_frame_us"]):
+    if None not in (cpu_per_vote, costs["cpu_per_frame_us"]):
         cpu = (
-            acked * costs["cpu_per_vote_us"]
+            acked * cpu_per_vote
             + frames * costs["cpu_per_frame_us"]
             + sockets * window * (costs["cpu_per_idle_socket_us"] or 0.0)
         ) / 1e6
@@ -291,9 +333,7 @@ def predict(results: dict[str, Any]) -> list[tuple[str, float | None, float | No
         ("server CPU (core-seconds)", cpu, measured["server_cpu_seconds"]),
         (
             "PostgreSQL + Redis CPU (core-seconds)",
-            times(
-                acked, costs["database_cpu_per_vote_us"] and costs["database_cpu_per_vote_us"] / 1e6
-            ),
+            times(acked, db_per_vote and db_per_vote / 1e6),
             measured["database_cpu_seconds"],
         ),
         ("PostgreSQL transactions", commits, measured["commits"]),
@@ -321,10 +361,15 @@ def capacity_markdown(results: dict[str, Any]) -> str:
         "PostgreSQL transactions/s = the idle baseline (read-only transactions, with the "
         "fan-out's sockets open and no load) + votes/s / the batch size at the rate each vote "
         "process sees (measured in the vote phases: linear between the measured rates and 1 "
-        "vote at 0 votes/s, the largest measured batch beyond them) + takes/s x transactions "
-        "per take (measured over the idle takes). Redis PUBLISH/s = the idle baseline + each vote "
-        "process's measured PUBLISH/s while it takes votes (its coalesced count frames) + takes/s "
-        "x PUBLISH per take (measured).",
+        "vote at 0 votes/s; the check's own rate is measured by a calibration run of votes "
+        "alone; the plan reads it the same way from the unsaturated phases, and beyond the "
+        "highest of them uses that one's batch, so that its transactions are an upper bound) + "
+        "takes/s x "
+        "transactions per take (measured over the idle takes). Redis PUBLISH/s = the idle "
+        "baseline + each vote process's measured PUBLISH/s while it takes votes (its coalesced "
+        "count frames) + takes/s x PUBLISH per take (measured). Server CPU per vote also depends "
+        "on the rate: the plan uses the one measured at the highest unsaturated rate, the check "
+        "the one measured at the rate nearest its own.",
         "",
         "Per-unit costs (median of the repetitions; the table above has each one):",
         "",
@@ -339,14 +384,25 @@ def capacity_markdown(results: dict[str, Any]) -> str:
             f"- **{name}**: "
             + ", ".join(f"{k.replace('_', ' ')} {_fmt(v)}" for k, v in costs.items())
         )
-        points = batch_points(results, suffix)
-        if points:
+        measured_points = batch_points(results, suffix)
+        points = batch_points(results, suffix, unsaturated=True)
+        if not points and suffix:
+            # The other server only runs the (saturated) votes phase; the vote writer and the
+            # database are the same code under either server: the chosen server's batches.
+            points = batch_points(results, unsaturated=True)
+            if points:
+                lines.append(
+                    f"  - **{name}**: the plan uses the batch sizes measured under "
+                    f"{servers[0][0]} (only the saturated votes phase ran under {name})"
+                )
+        if measured_points:
             lines.append(
                 f"  - **{name}** batch size (votes per vote transaction) at the rates the run "
                 "measured: "
-                + ", ".join(f"{b:,.1f} at {r:,.0f} votes/s per process" for r, b in points)
+                + ", ".join(f"{b:,.1f} at {r:,.0f} votes/s per process" for r, b in measured_points)
             )
-        plans.append((name, plan(costs, per_process, points, meta["servers"])))
+        cpu_points = per_vote_points(results, "server_cpu_per_vote_us", suffix, unsaturated=True)
+        plans.append((name, plan(costs, per_process, points, meta["servers"], cpu_points)))
     lines += ["", "| for the national show | " + " | ".join(n for n, _ in plans) + " |"]
     lines.append("|---|" + "---|" * len(plans))
     labels = [
@@ -359,8 +415,8 @@ def capacity_markdown(results: dict[str, Any]) -> str:
         ("database_cores", "PostgreSQL + Redis cores (votes)"),
         ("redis_publishes_per_second", "Redis PUBLISH per second"),
         ("redis_deliveries_per_second", "Redis pub/sub messages delivered per second"),
-        ("batch", "votes per vote transaction (at the highest measured rate's batch)"),
-        ("commits_per_second", "PostgreSQL transactions per second (upper bound)"),
+        ("batch", "votes per vote transaction (at each vote process's rate)"),
+        ("commits_per_second", "PostgreSQL transactions per second"),
         ("rows_per_second", "PostgreSQL rows written per second"),
     ]
     for key, label in labels:

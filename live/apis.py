@@ -105,6 +105,7 @@ class SessionDetailApi(APIView):
         )
         submissions_open = serializers.BooleanField(required=False)
         report_threshold = serializers.IntegerField(min_value=1, max_value=1000, required=False)
+        retention_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
         post_back_enabled = serializers.BooleanField(required=False)
         post_template = serializers.CharField(
             max_length=500, required=False, allow_blank=True, trim_whitespace=False

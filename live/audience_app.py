@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,7 +37,7 @@ from live.consumers import (
 from live.socket_frames import error_data
 from questions.voters import COOKIE as VOTER_COOKIE
 from questions.voters import voter_from_token
-from studio import events
+from studio import events, metrics
 from studio.selectors import audience_session_by_slug
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,12 @@ class Hub:
         self.beats = 0
 
     async def join(self, socket: AudienceSocket) -> None:
+        try:
+            await self._join(socket)
+        finally:
+            socket.joined_at = time.monotonic()
+
+    async def _join(self, socket: AudienceSocket) -> None:
         room = self.rooms.get(socket.session_id)
         if room is None:
             room = self.rooms[socket.session_id] = Room(socket.session_id)
@@ -236,8 +243,11 @@ async def audience_app(scope: dict[str, Any], receive: Receive, send: Send) -> N
     socket = AudienceSocket(send, session.pk, _voter(scope))
     hub_ = hub()
     await hub_.join(socket)
+    accepted = False
     try:
         await send({"type": "websocket.accept"})
+        metrics.socket_opened_now("audience")
+        accepted = True
         while True:
             message = await receive()
             if message["type"] == "websocket.receive":
@@ -245,6 +255,8 @@ async def audience_app(scope: dict[str, Any], receive: Receive, send: Send) -> N
             elif message["type"] == "websocket.disconnect":
                 return
     finally:
+        if accepted:
+            metrics.socket_closed_now("audience")
         socket.closed = True
         if socket.worker is not None:
             socket.worker.cancel()

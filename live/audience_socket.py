@@ -31,9 +31,9 @@ from live.socket_frames import (
     read_client_frame,
     valid_hello_seq,
 )
-from questions import selectors, vote_writer
+from questions import vote_writer
 from questions.services.votes import VoteRequest, question_id_refusal
-from studio import events
+from studio import events, metrics
 from studio.errors import DomainError
 from studio.models import LiveSession
 
@@ -74,6 +74,7 @@ class AudienceSocket:
         "closed",
         "held",
         "hello",
+        "joined_at",
         "lag_ticks",
         "last_sent",
         "outbox",
@@ -104,6 +105,9 @@ class AudienceSocket:
         self.hello: tuple[int | None, asyncio.Future[None]] | None = None
         self.worker: asyncio.Task[None] | None = None
         self.allowance = Allowance()
+        # Set when the hub has the socket in its room: every frame of the session from then on
+        # reaches it.
+        self.joined_at = float("inf")
 
     # --- frames to the client (never awaited by the caller) -----------------------------------
 
@@ -216,12 +220,11 @@ class AudienceSocket:
                     self.push(STREAM, event["seq"], text, bounded=False)
                     self.last_sent = event["seq"]
                 # The counts it missed (volatile frames are not in the log), as the Channels
-                # sockets send them after a replay.
-                counts = await database_sync_to_async(selectors.vote_counts)(
-                    self.session_id, public=True
+                # sockets send them after a replay; one read for a burst of sockets.
+                text = await database_sync_to_async(snapshots.resume_votes_frame)(
+                    self.session_id, public=True, not_before=self.joined_at
                 )
-                if counts["counts"]:
-                    text = events.frame_text(None, "votes", counts)
+                if text is not None:
                     self.push(STREAM, None, text, bounded=False)
             done = True
         finally:
@@ -351,10 +354,12 @@ class AudienceSocket:
         question = data.get("question")
         refusal = question_id_refusal(question)  # the same check as the HTTP vote's
         if refusal is not None:
+            metrics.count_refused_vote(refusal.code)
             self.error(refusal.code, refusal.message, id=client_id, details=refusal.details)
             return
         assert isinstance(question, int)  # question_id_refusal refuses anything but an int
         if self.voter is None:
+            metrics.count_refused_vote("no_voter")
             self.error(
                 "no_voter",
                 "Voting needs the voter cookie: load the audience page first.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar, cast
@@ -35,9 +36,8 @@ from live.socket_frames import (
 )
 from live.socket_frames import error_data as _error
 from live.wall import wall_snapshot
-from questions.selectors import vote_counts
 from questions.shapes import wall_shape
-from studio import events
+from studio import events, metrics
 from studio.errors import DomainError, NotAllowed
 from studio.models import LiveSession
 from studio.roles import ROLE_CAPABILITIES, User, station_role
@@ -101,15 +101,6 @@ def _failure(exc: Exception, type_: str) -> tuple[str, str]:
     return "internal", "The server could not handle this message: try again."
 
 
-def resume_votes(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]] | None:
-    """The counts a resuming socket needs: of the questions ever voted on (version above 0;
-    the others count 0 in any snapshot), or None when there are none."""
-    versions = {key: v for key, v in counts["versions"].items() if v > 0}
-    if not versions:
-        return None
-    return {"counts": {key: counts["counts"][key] for key in versions}, "versions": versions}
-
-
 class Denied(Exception):
     def __init__(self, close_code: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -119,6 +110,7 @@ class Denied(Exception):
 # channels ships no type information: its consumer classes are Any to mypy.
 class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     stream: str = ""
+    kind: str = ""  # the socket kind in the metrics (studio/metrics.py)
     # Whether a socket resuming by replay is sent the current vote counts (volatile frames
     # are not in the log): None for streams without counts, else whether only public ones.
     resume_votes_public: bool | None = None
@@ -139,6 +131,7 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.heartbeat_task: asyncio.Task[None] | None = None
         self.send_lock = asyncio.Lock()
         self.allowance = Allowance()
+        self.counted = False
         try:
             self.session = await self.authenticate()
         except Denied as denied:
@@ -149,7 +142,10 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.group = events.group_name(self.session.pk, self.stream)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined_at = time.monotonic()  # every frame sent to the group from now reaches it
         await self.accept()
+        metrics.socket_opened_now(self.kind)
+        self.counted = True
         self.heartbeat_task = asyncio.create_task(self.heartbeat())
 
     @property
@@ -160,6 +156,9 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return self.session
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.socket_closed_now(self.kind)
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
         if self.session is not None:
@@ -279,9 +278,11 @@ class StreamConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         public = self.resume_votes_public
         if public is None:
             return
-        counts = resume_votes(await self.db(vote_counts)(self.live_session.pk, public=public))
-        if counts is not None:
-            await self.send_frame("votes", counts)
+        text = await self.db(snapshots.resume_votes_frame)(
+            self.live_session.pk, public=public, not_before=self.joined_at
+        )
+        if text is not None and not self.shut_down:
+            await self.send(text_data=text)
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         """An event of this socket's stream, from the channel layer."""
@@ -403,6 +404,7 @@ class ConsoleConsumer(StreamConsumer):
     """Crew only: session login, origin checked, the crew member's own station, per role."""
 
     stream = events.CREW
+    kind = "console"
     resume_votes_public = False
     db = staticmethod(crew_database_sync_to_async)
 
@@ -466,6 +468,7 @@ class OverlayConsumer(StreamConsumer):
     """Graphics: read-only, authenticated by the session's overlay key; on-air state only."""
 
     stream = events.OVERLAY
+    kind = "overlay"
     db = staticmethod(crew_database_sync_to_async)
 
     async def authenticate(self) -> LiveSession:
@@ -500,6 +503,7 @@ class WallConsumer(OverlayConsumer):
     (message ``wall``, answered by an ack carrying the wall)."""
 
     stream = events.PUBLIC
+    kind = "wall"
 
     async def build_snapshot(self) -> dict[str, Any]:
         return await self.db(wall_snapshot)(self.live_session)

@@ -3,12 +3,14 @@ overlay's. Each reads its stream's ``seq`` first, so the state is at least that 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.utils import timezone
 
 from live.backstage import backstage_recent, backstage_shape
 from questions.models import PUBLIC_STATUSES, Question, QuestionStatus, Vote
+from questions.selectors import vote_counts
 from questions.shapes import crew_question, cue_shape, on_air_shape, public_question
 from studio import events
 from studio.models import LiveSession
@@ -85,3 +87,29 @@ def overlay_snapshot(session: LiveSession) -> dict[str, Any]:
             "protocol": events.PROTOCOL_VERSION,
         },
     }
+
+
+# The last counts frame built per (session, public), with when it was read (monotonic).
+_resume_frames: dict[tuple[int, bool], tuple[float, str | None]] = {}
+RESUME_FRAME_MAX_AGE = 1.0
+
+
+def resume_votes_frame(session_id: int, *, public: bool, not_before: float) -> str | None:
+    """The ``votes`` frame a socket resuming by replay is sent (volatile frames are not in the
+    log), encoded, or None when no question of the session was ever voted on.
+
+    A burst of sockets resuming together (a server restart, a network blip) shares one read
+    and one encoding: a frame read after the socket joined its stream (``not_before``,
+    ``time.monotonic()``) is as new as it needs, since every count frame sent since reached it.
+    """
+    key = (session_id, public)
+    now = time.monotonic()
+    hit = _resume_frames.get(key)
+    if hit is not None and not_before <= hit[0] and now - hit[0] < RESUME_FRAME_MAX_AGE:
+        return hit[1]
+    counts = vote_counts(session_id, public=public)
+    text = events.frame_text(None, "votes", counts) if counts["counts"] else None
+    if len(_resume_frames) > 10_000:
+        _resume_frames.clear()
+    _resume_frames[key] = (now, text)
+    return text

@@ -223,14 +223,15 @@ CONSOLE_STATUSES = (
 
 
 def vote_counts(session_id: int, *, public: bool) -> dict[str, dict[str, int]]:
-    """The current counts and versions of a session's questions, as a ``votes`` frame's data:
-    the public statuses only for the audience, the console's statuses for the crew. One query.
+    """The current counts and versions of a session's questions ever voted on (the others
+    count 0 in any snapshot), as a ``votes`` frame's data: the public statuses only for the
+    audience, the console's statuses for the crew. One query.
 
     Sent after a resumed socket's replayed events: the counts are not in the event log."""
     statuses = PUBLIC_STATUSES if public else CONSOLE_STATUSES
-    rows = Question.objects.filter(session_id=session_id, status__in=statuses).values_list(
-        "pk", "vote_count", "vote_version"
-    )
+    rows = Question.objects.filter(
+        session_id=session_id, status__in=statuses, vote_version__gt=0
+    ).values_list("pk", "vote_count", "vote_version")
     counts: dict[str, int] = {}
     versions: dict[str, int] = {}
     for pk, count, version in rows:

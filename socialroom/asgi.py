@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from questions.automod import warm_up  # noqa: E402
 from questions.vote_http import VoteEndpoint  # noqa: E402
 from socialroom.routing import (  # noqa: E402
     FirstMatch,
@@ -21,6 +22,11 @@ from socialroom.routing import (  # noqa: E402
     websocket_urlpatterns,
 )
 from studio.loop import BindEventLoop  # noqa: E402
+
+# The automatic checks' language model and word lists, loaded as the server starts: the first
+# take of a process (its last look at the question) and the first message would otherwise load
+# them, a third of a second inside a transaction.
+warm_up()
 
 # Origin checks are per route (socialroom/routing.py): the console needs one, the overlay and
 # audience sockets serve graphics software and other native clients too.

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it counts every answer, the other middlewares' included (docs/deployment.md).
+    "socialroom.prometheus.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,6 +240,12 @@ WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=16384)
 # reach them within one heartbeat.
 EVENT_HEAD_FROM_DATABASE = env.bool("EVENT_HEAD_FROM_DATABASE", default=not REDIS_URL)
 
+# Privacy (docs/privacy.md): a new session keeps its audience's names and non-aired questions for
+# this many days after it ends (a producer changes it per session); the daily run erases them at
+# this hour (UTC).
+AUDIENCE_DATA_RETENTION_DAYS = env.int("AUDIENCE_DATA_RETENTION_DAYS", default=30)
+AUDIENCE_DATA_RETENTION_HOUR = env.int("AUDIENCE_DATA_RETENTION_HOUR", default=3)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -256,8 +265,26 @@ CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_BEAT_SCHEDULE = {
     "prune-event-logs": {"task": "studio.prune_event_logs", "schedule": 60.0},
+    # Daily: erase the audience's data of sessions ended longer ago than their retention.
+    "erase-expired-audience-data": {
+        "task": "questions.erase_expired_audience_data",
+        "schedule": crontab(hour=AUDIENCE_DATA_RETENTION_HOUR, minute=17),
+    },
 }
 CELERY_TIMEZONE = "UTC"
+
+# Health (docs/deployment.md, "Health"): /healthz (liveness), /readyz (readiness). The readiness
+# answer is kept this many seconds per process; each probe is bounded by the timeout; a followed
+# feed silent longer than the bound while its session is live is reported (0: never).
+HEALTH_CACHE_SECONDS = env.float("HEALTH_CACHE_SECONDS", default=2.0)
+HEALTH_TIMEOUT_SECONDS = env.float("HEALTH_TIMEOUT_SECONDS", default=2.0)
+FOLLOWER_SILENCE_SECONDS = env.float("FOLLOWER_SILENCE_SECONDS", default=900.0)
+
+# Metrics (docs/deployment.md, "Metrics"): /metrics answers these addresses or networks, or a
+# request with "Authorization: Bearer <METRICS_TOKEN>". PROMETHEUS_MULTIPROC_DIR (read by
+# prometheus-client from the environment) sums the values of several server processes.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -362,10 +389,25 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Logs (docs/deployment.md, "Logs"): plain text lines, or one JSON object per line with
+# LOG_FORMAT=json (time, level, logger, message, and any extra fields of the record).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

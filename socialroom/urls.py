@@ -17,6 +17,7 @@ from questions import apis as q
 from questions import public_apis as pub
 from questions.ingest import views as ingest_views
 from reports import urls as report_urls
+from socialroom import health, prometheus
 from socialroom.views import api_not_found
 
 admin.site.site_header = "Social Room studio"
@@ -70,6 +71,17 @@ api: list[URLPattern | URLResolver] = [
         for name, view in q.QUESTION_ACTION_VIEWS.items()
     ),
     path("bans/", q.BanListApi.as_view(), name="ban-list"),
+    # One author's data at a station: right to erasure and right of access (docs/privacy.md).
+    path(
+        "stations/<int:station>/authors/<int:pk>/erase/",
+        q.AuthorEraseApi.as_view(),
+        name="author-erase",
+    ),
+    path(
+        "stations/<int:station>/authors/<int:pk>/export/",
+        q.AuthorExportApi.as_view(),
+        name="author-export",
+    ),
     # Control surfaces (a Stream Deck): the session's control key is the credential.
     path("control/<slug:slug>/status/", control.ControlStatusApi.as_view(), name="control-status"),
     path(
@@ -121,6 +133,10 @@ api: list[URLPattern | URLResolver] = [
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
+    # For load balancers and the monitoring system (docs/deployment.md, "Health", "Metrics").
+    path("healthz", health.liveness, name="health-live"),
+    path("readyz", health.readiness, name="health-ready"),
+    path("metrics", prometheus.metrics_view, name="metrics"),
     path(
         "login/",
         auth_views.LoginView.as_view(

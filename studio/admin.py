@@ -54,7 +54,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
     list_filter = ["status", "station", "moderation_mode", "language"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["created_at", "started_at", "ended_at", "created_by"]
+    readonly_fields = [
+        "created_at",
+        "started_at",
+        "ended_at",
+        "audience_data_erased_at",
+        "created_by",
+    ]
     date_hierarchy = "created_at"
     inlines = [GuestInline]
 

@@ -52,6 +52,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from studio import metrics
 from studio.loop import server_loop
 from studio.models import EventLogEntry, EventStream
 
@@ -168,6 +169,8 @@ def emit(
     if not wanted:
         return
     seqs = _next_seqs(session_id, [stream for stream, _ in wanted])
+    # A take's on_air event carries when the take began, for the take -> send time (metrics).
+    take_started = metrics.take_started.get() if type == "on_air" else None
     messages = []
     entries = []
     for stream, data in wanted:
@@ -177,7 +180,10 @@ def emit(
         )
         if seq % settings.EVENT_PRUNE_EVERY == 0:
             prune(session_id, stream, seq)
-        messages.append((session_id, stream, {"seq": seq, "type": type, "data": data}))
+        message: dict[str, Any] = {"seq": seq, "type": type, "data": data}
+        if take_started is not None:
+            message["take_started"] = take_started
+        messages.append((session_id, stream, message))
     EventLogEntry.objects.bulk_create(entries)
     transaction.on_commit(lambda: send(messages))
 
@@ -249,6 +255,11 @@ def send(messages: Messages) -> None:
     """
     if not messages:
         return
+    # Runs right after the commit (on_commit): the event stream lag is measured from here to
+    # each group_send.
+    committed = time.perf_counter()
+    for _, _, msg in messages:
+        msg["committed"] = committed
     # Graphics first: what is on air is what must not wait. Each stream keeps its own order.
     messages = sorted(messages, key=lambda m: m[1] != OVERLAY)
     loop = server_loop()
@@ -277,8 +288,9 @@ def send(messages: Messages) -> None:
         logger.exception("could not record event stream heads")
 
 
-async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+async def _send_all(messages: Messages) -> None:
     layer = get_channel_layer()
+    take_measured = False
     for session_id, stream, msg in messages:
         await layer.group_send(
             group_name(session_id, stream),
@@ -290,6 +302,17 @@ async def _send_all(messages: list[tuple[int, str, dict[str, Any]]]) -> None:
                 "frame": frame_text(msg["seq"], msg["type"], msg["data"]),
             },
         )
+        committed = msg.get("committed")
+        if committed is not None:
+            now = time.perf_counter()
+            lag = metrics.EVENT_LAG.get(stream)
+            if lag is not None:
+                lag.observe(now - committed)
+            take_started = msg.get("take_started")
+            if take_started is not None and not take_measured:
+                # The take's first on_air frame (the overlay's: graphics go first).
+                metrics.take_to_send_seconds.observe(now - take_started)
+                take_measured = True
 
 
 def _volatile_message(type: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,11 @@ def new_overlay_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def default_retention_days() -> int:
+    """The station-wide default of a new session's retention (AUDIENCE_DATA_RETENTION_DAYS)."""
+    return int(settings.AUDIENCE_DATA_RETENTION_DAYS)
+
+
 class Station(models.Model):
     """The organisation (a radio or TV station) whose crew runs sessions."""
 
@@ -150,6 +155,19 @@ class LiveSession(models.Model):
             "Ranking: minutes after approval at which a question's score has halved; 0 turns "
             "time decay off."
         ),
+    )
+    retention_days = models.PositiveIntegerField(
+        default=default_retention_days,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Days after the session ends that its audience's names and non-aired questions are "
+            "kept; then they are erased (docs/privacy.md)."
+        ),
+    )
+    audience_data_erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the retention run erased the audience's data; empty: not yet."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -49,6 +49,8 @@ class SessionOutput(serializers.ModelSerializer):
             "rank_half_life_minutes",
             "flagged_policy",
             "report_threshold",
+            "retention_days",
+            "audience_data_erased_at",
             "post_back_enabled",
             "post_template",
             "air_locked",

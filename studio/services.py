@@ -40,6 +40,7 @@ SESSION_EDITABLE_FIELDS = {
     "rank_half_life_minutes",
     "flagged_policy",
     "report_threshold",
+    "retention_days",
     "post_back_enabled",
     "post_template",
 }

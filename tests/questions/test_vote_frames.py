@@ -89,19 +89,21 @@ def test_the_public_frame_never_carries_a_question_the_audience_cannot_see(volat
     assert volatile == [(7, events.PUBLIC, "votes", {"counts": {"12": 9}, "versions": {"12": 3}})]
 
 
-def test_vote_counts_lists_the_streams_questions_in_one_query(
+def test_vote_counts_lists_the_streams_questions_ever_voted_on_in_one_query(
     session_a, approved_question, moderator_a, django_assert_num_queries
 ):
-    hidden = QuestionFactory(session=session_a, text="Pending?", status="pending")
+    hidden = QuestionFactory(session=session_a, text="Pending?", status="pending", vote_version=3)
+    QuestionFactory(session=session_a, text="Never voted?", status="approved")
     vote_cast(question=approved_question, voter=ANNA)
 
     with django_assert_num_queries(1):
         public = selectors.vote_counts(session_a.pk, public=True)
     crew = selectors.vote_counts(session_a.pk, public=False)
 
+    # A question never voted on counts 0 in every snapshot: no count to resume.
     a, h = str(approved_question.pk), str(hidden.pk)
     assert public == {"counts": {a: 1}, "versions": {a: 1}}
-    assert crew == {"counts": {a: 1, h: 0}, "versions": {a: 1, h: 0}}
+    assert crew == {"counts": {a: 1, h: 0}, "versions": {a: 1, h: 3}}
     question_reject(actor=moderator_a, question=approved_question)
     assert selectors.vote_counts(session_a.pk, public=True) == {"counts": {}, "versions": {}}
 

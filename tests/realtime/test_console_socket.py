@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from channels.layers import get_channel_layer
@@ -11,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from live.consumers import HEAD_FROM_DATABASE_EVERY
+from live.snapshots import resume_votes_frame
 from questions.models import Question
 from questions.services import question_approve, session_set_status, session_take_on_air
+from questions.services import vote_cast as cast
 from studio import events
 from studio.models import Guest, LiveSession, Membership
 from tests.factories import LiveSessionFactory, QuestionFactory
@@ -828,3 +831,23 @@ async def test_a_take_that_rolls_back_reaches_no_console(
 
     assert await ready.nothing()
     assert await run(status_of)(approved_question) == "approved"
+
+
+def test_sockets_resuming_together_share_one_read_of_the_counts_made_after_they_joined(
+    session_a, approved_question, django_assert_num_queries
+):
+    cast(question=approved_question, voter="a" * 32)
+    joined = time.monotonic()
+    with django_assert_num_queries(1):
+        first = resume_votes_frame(session_a.pk, public=True, not_before=joined)
+        second = resume_votes_frame(session_a.pk, public=True, not_before=joined)
+    assert first is second
+    assert json.loads(first)["data"]["counts"] == {str(approved_question.pk): 1}
+
+    # A socket that joined after that read is not sent it: a count frame sent in between may
+    # not have reached it.
+    cast(question=approved_question, voter="b" * 32)
+    with django_assert_num_queries(1):
+        later = resume_votes_frame(session_a.pk, public=True, not_before=time.monotonic())
+    assert json.loads(later)["data"]["counts"] == {str(approved_question.pk): 2}
+    assert json.loads(later)["seq"] is None
