@@ -159,15 +159,7 @@ def batch_points(
 ) -> list[tuple[float, float]]:
     """(votes/s per process, votes per vote transaction) measured by the run's vote phases,
     sorted by rate (``unsaturated``: without the saturated votes phase)."""
-    points = []
-    for phase in BATCH_PHASES:
-        if unsaturated and phase in SATURATED_PHASES:
-            continue
-        rate = _value(results, f"cost_vote_rate_per_process_{phase}{suffix}")
-        batch = _value(results, f"cost_votes_per_write_{phase}{suffix}")
-        if rate and batch:
-            points.append((rate, batch))
-    return sorted(points)
+    return per_vote_points(results, "votes_per_write", suffix, unsaturated=unsaturated)
 
 
 def batch_at(points: list[tuple[float, float]], rate: float) -> float | None:
@@ -186,8 +178,8 @@ def batch_at(points: list[tuple[float, float]], rate: float) -> float | None:
 def per_vote_points(
     results: dict[str, Any], key: str, suffix: str = "", *, unsaturated: bool = False
 ) -> list[tuple[float, float]]:
-    """(votes/s per process, ``key`` per vote: server_cpu_per_vote_us or
-    database_cpu_per_vote_us) measured by the vote phases, sorted by rate."""
+    """(votes/s per process, ``key``: server_cpu_per_vote_us, database_cpu_per_vote_us or
+    votes_per_write) measured by the vote phases, sorted by rate."""
     points = []
     for phase in BATCH_PHASES:
         if unsaturated and phase in SATURATED_PHASES:

@@ -221,11 +221,11 @@ class AudienceSocket:
                     self.last_sent = event["seq"]
                 # The counts it missed (volatile frames are not in the log), as the Channels
                 # sockets send them after a replay; one read for a burst of sockets.
-                text = await database_sync_to_async(snapshots.resume_votes_frame)(
+                counts = await database_sync_to_async(snapshots.resume_votes_frame)(
                     self.session_id, public=True, not_before=self.joined_at
                 )
-                if text is not None:
-                    self.push(STREAM, None, text, bounded=False)
+                if counts is not None:
+                    self.push(STREAM, None, counts, bounded=False)
             done = True
         finally:
             held, self.held = self.held, None

@@ -2,12 +2,21 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from questions.models import Author, Ban, IngestFeed, ModerationLogEntry, Question, Vote
+from questions.models import (
+    Author,
+    Ban,
+    IngestFeed,
+    ModerationLogEntry,
+    PrivacyLogEntry,
+    Question,
+    Vote,
+)
+from questions.services.privacy import author_erase, author_export
 from questions.services.wall import wall_set
 from studio.admin import URL_FIELDS
 from studio.errors import DomainError
@@ -48,7 +57,15 @@ class QuestionAdmin(admin.ModelAdmin):
         "session__station",
         "session",
     ]
-    actions = ["wall_pin", "wall_pin_first", "wall_hide", "wall_show", "wall_reset"]
+    actions = [
+        "wall_pin",
+        "wall_pin_first",
+        "wall_hide",
+        "wall_show",
+        "wall_reset",
+        "author_export",
+        "author_erase",
+    ]
     search_fields = ["text", "author_name", "author__handle", "external_id"]
     date_hierarchy = "created_at"
     # Status, votes and on-air state change only through the studio, so the log stays true.
@@ -139,6 +156,58 @@ class QuestionAdmin(admin.ModelAdmin):
     def wall_reset(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         self._wall(request, queryset, "")
 
+    def _authors(self, queryset: QuerySet[Question]) -> list[tuple[int, int]]:
+        """(station id, author id) of the selected questions, once each."""
+        return sorted(
+            set(
+                queryset.filter(author__isnull=False).values_list(
+                    "session__station_id", "author_id"
+                )
+            )
+        )
+
+    @admin.action(description=_("Export the author's data at this station (JSON)"))
+    def author_export(
+        self, request: HttpRequest, queryset: QuerySet[Question]
+    ) -> HttpResponse | None:
+        """Right of access, producers only (the service checks): one author at a time."""
+        authors = self._authors(queryset)
+        if len(authors) != 1:
+            self.message_user(
+                request, _("Select questions of exactly one author to export."), messages.ERROR
+            )
+            return None
+        station_id, author_id = authors[0]
+        try:
+            data = author_export(actor=request.user, station_id=station_id, author_id=author_id)
+        except DomainError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        name = f"author-{author_id}-station-{station_id}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description=_("Erase the author's data at this station"))
+    def author_erase(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        """Right to erasure, producers only (the service checks), logged in the privacy log."""
+        erased = 0
+        for station_id, author_id in self._authors(queryset):
+            try:
+                author_erase(actor=request.user, station_id=station_id, author_id=author_id)
+            except DomainError as exc:
+                self.message_user(request, f"{author_id}: {exc}", messages.ERROR)
+            else:
+                erased += 1
+        if erased:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d author's data erased.", "%(count)d authors' data erased.", erased
+                )
+                % {"count": erased},
+            )
+
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
@@ -209,3 +278,12 @@ class IngestFeedAdmin(admin.ModelAdmin):
         if obj.pk is None or obj.kind not in ("sms", "webhook"):
             return "—"
         return reverse(f"ingest-{obj.kind}", args=[obj.token])
+
+
+@admin.register(PrivacyLogEntry)
+class PrivacyLogEntryAdmin(_ReadOnlyAdmin):
+    """What was erased or exported about the audience: when, by whom, how many rows."""
+
+    list_display = ["created_at", "station", "action", "session", "author_id", "actor", "counts"]
+    list_filter = ["action", "station"]
+    date_hierarchy = "created_at"

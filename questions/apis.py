@@ -16,6 +16,7 @@ from questions.actions import ACTIONS, ActionCall, CrewAction, aimed_at
 from questions.filters import QuestionFilter
 from questions.models import ModerationLogEntry, Question
 from questions.serializers import BanOutput, ModerationLogOutput, QuestionOutput
+from questions.services import privacy
 from studio.api import validated
 from studio.models import LiveSession
 from studio.selectors import session_for_user
@@ -238,3 +239,36 @@ class BanDetailApi(APIView):
         ban = selectors.ban_for_user(request.user, pk)
         services.ban_delete(actor=request.user, ban=ban)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuthorErasureOutput(serializers.Serializer):
+    author = serializers.IntegerField()
+    station = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class AuthorEraseApi(APIView):
+    """Erase one author's data at the station (right to erasure): producers only, logged.
+
+    Their names, handle and ids, the texts of their questions that never aired and the voter id
+    of their votes, in every session of the station; what aired keeps its text, without the
+    name. Another station's data is left alone."""
+
+    @extend_schema(request=None, responses=AuthorErasureOutput)
+    def post(self, request: Request, station: int, pk: int) -> Response:
+        counts = privacy.author_erase(actor=request.user, station_id=station, author_id=pk)
+        return Response({"author": pk, "station": station, "counts": counts})
+
+
+class AuthorExportApi(APIView):
+    """Everything the station holds about one author, as JSON (right of access): producers
+    only, logged; nothing of another station."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, station: int, pk: int) -> Response:
+        data = privacy.author_export(actor=request.user, station_id=station, author_id=pk)
+        response = Response(data)
+        response["Content-Disposition"] = (
+            f'attachment; filename="author-{pk}-station-{station}.json"'
+        )
+        return response

@@ -13,6 +13,9 @@ from studio.models import Guest, LiveSession, Station
 
 # Hard ceiling on stored text, whatever a session allows.
 QUESTION_TEXT_HARD_LIMIT = 2000
+# What an erased text reads, and how an erased id starts (questions/services/privacy.py).
+ERASED_TEXT = "[erased]"
+ERASED_ID_PREFIX = "erased:"
 
 SOURCE_RE = re.compile(r"^(web|sms|manual|import|social:[a-z0-9][a-z0-9_.-]{0,30})$")
 
@@ -449,3 +452,40 @@ class DrawEntry(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.author_id} in draw {self.draw_id}"
+
+
+class PrivacyAction(models.TextChoices):
+    RETENTION = "retention", _("Session's audience data erased (retention)")
+    ERASE_AUTHOR = "erase_author", _("Author's data erased (on request)")
+    EXPORT_AUTHOR = "export_author", _("Author's data exported (on request)")
+
+
+class PrivacyLogEntry(models.Model):
+    """Append-only record of what the studio erased or exported about its audience: which
+    session or author, who asked, when, and how many rows of each kind (counts, never content)."""
+
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="privacy_log")
+    session = models.ForeignKey(
+        LiveSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A plain id, not a key: the record outlives the author row and says nothing about them.
+    author_id = models.PositiveBigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=16, choices=PrivacyAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the studio itself ran it (the daily retention run)."),
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["station", "-created_at", "-id"]
+        indexes = [models.Index(fields=["station", "-created_at"])]
+        verbose_name_plural = "privacy log entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"

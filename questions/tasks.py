@@ -23,3 +23,30 @@ def ingest_message(feed_id: int, message: dict[str, Any]) -> int | None:
         return None
     result = ingest_for_feed(feed, IncomingMessage.from_dict(message))
     return result.question.pk if result else None
+
+
+@shared_task(name="questions.erase_expired_audience_data")
+def erase_expired_audience_data() -> list[int]:
+    """Daily (beat): queue the retention run of every ended session past its retention."""
+    from questions.services.privacy import sessions_due_for_erasure
+
+    due = sessions_due_for_erasure()
+    for session_id in due:
+        erase_session_audience_data.delay(session_id)
+    return due
+
+
+# A large session takes seconds, not the default limits' fraction of one; the hard limit stays
+# below the broker's visibility timeout so that a slow run is never delivered twice meanwhile.
+@shared_task(
+    name="questions.erase_session_audience_data",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=270,
+)
+def erase_session_audience_data(session_id: int) -> dict[str, int] | None:
+    """Erase one session's audience data if it is due; None when there was nothing to do."""
+    from questions.services.privacy import session_erase_audience_data
+
+    return session_erase_audience_data(session_id=session_id)

@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from stop_words import get_stop_words  # type: ignore[import-untyped]
 
-from questions.models import Ban, Question, QuestionStatus
+from questions.models import ERASED_TEXT, Ban, Question, QuestionStatus
 from studio.models import LiveSession
 
 # The minutes before the window that give each term its usual rate.
@@ -120,6 +120,8 @@ def trending_terms(
             created_at__lte=now,
         )
         .exclude(Exists(banned))
+        # An erased text (docs/privacy.md) says nothing.
+        .exclude(text=ERASED_TEXT)
         .order_by("-created_at", "-id")
         .values_list("text", "created_at")[:MAX_MESSAGES]
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -32,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from questions.services.votes import VoteRequest, VoteResult, vote_batch, vote_refusal
 from questions.vote_stream import writer_for_loop
+from studio import metrics
 from studio.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -85,14 +87,18 @@ def write_batch(
     todo = [(0, len(requests))] if requests else []  # ranges still to write, oldest first
     tries_left = 8 * max(len(requests), 1).bit_length()
     down = False
+    if requests:
+        metrics.vote_batch_size.observe(len(requests))
     while todo:
         start, end = todo.pop(0)
         if down or tries_left <= 0:
             outcome[start:end] = [_unavailable() for _ in range(start, end)]
             continue
         tries_left -= 1
+        began = time.perf_counter()
         try:
             outcome[start:end] = vote_batch(requests[start:end])
+            metrics.vote_batch_commit_seconds.observe(time.perf_counter() - began)
         except DATABASE_DOWN:
             logger.exception("could not write a batch of %d votes", end - start)
             after_failure()
@@ -157,6 +163,12 @@ async def submit(request: VoteRequest) -> VoteResult:
     """
     refusal = vote_refusal(request)
     if refusal is not None:
+        metrics.count_refused_vote(refusal.code)
         raise refusal
-    result: VoteResult = await writer_for_loop(_write, _unavailable, _busy).submit(request)
+    try:
+        result: VoteResult = await writer_for_loop(_write, _unavailable, _busy).submit(request)
+    except DomainError as refused:
+        metrics.count_refused_vote(refused.code)
+        raise
+    metrics.votes_acknowledged.inc()
     return result

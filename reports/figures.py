@@ -27,6 +27,7 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from questions.models import (
+    ERASED_ID_PREFIX,
     Author,
     ModerationAction,
     ModerationLogEntry,
@@ -209,12 +210,15 @@ def _top_contributors(session: LiveSession) -> list[dict[str, Any]]:
     profiles = {
         a["id"]: a
         for a in Author.objects.filter(pk__in=[r["author_id"] for r in rows]).values(
-            "id", "display_name", "handle", "platform", "followers_count"
+            "id", "display_name", "handle", "platform", "followers_count", "external_id"
         )
     }
     return [
         {
-            "name": profiles[r["author_id"]]["display_name"] or r["signed"] or "",
+            # An author made anonymous (docs/privacy.md) has no name, not even a signed one.
+            "name": ""
+            if profiles[r["author_id"]]["external_id"].startswith(ERASED_ID_PREFIX)
+            else profiles[r["author_id"]]["display_name"] or r["signed"] or "",
             "handle": profiles[r["author_id"]]["handle"],
             "platform": profiles[r["author_id"]]["platform"],
             "questions": r["questions"],

@@ -112,7 +112,7 @@ async def _forget(layer: Any, channel: str) -> None:
     waiting = asyncio.ensure_future(layer.receive(channel))
     await asyncio.sleep(0)  # let it reach its wait
     waiting.cancel()
-    with contextlib.suppress(BaseException):
+    with contextlib.suppress(Exception, asyncio.CancelledError):
         await asyncio.wait_for(waiting, settings.HEALTH_TIMEOUT_SECONDS)
 
 
@@ -128,8 +128,11 @@ class Broker(HealthCheck):
 
     async def run(self) -> None:
         url = str(settings.CELERY_BROKER_URL or "")
-        if settings.CELERY_TASK_ALWAYS_EAGER or not url.startswith(("redis://", "rediss://")):
+        if settings.CELERY_TASK_ALWAYS_EAGER:
             self.detail = "not applicable: tasks run in the process that sends them"
+            return
+        if not url.startswith(("redis://", "rediss://")):
+            self.detail = "not checked: the broker is not Redis"
             return
         seconds = self.timeout.total_seconds()
         await RedisCheck(
@@ -181,7 +184,7 @@ def report(results: list[HealthCheckResult]) -> tuple[int, dict[str, Any]]:
         if result.error is not None:
             entry["error"] = str(result.error)
         if getattr(check, "detail", ""):
-            entry["detail"] = check.detail  # type: ignore[attr-defined]
+            entry["detail"] = check.detail
         if isinstance(check, Followers):
             entry["feeds"] = check.feeds
         checks[getattr(check, "name", check.__class__.__name__)] = entry

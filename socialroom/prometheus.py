@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Awaitable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -78,7 +79,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
     if metrics.multiprocess_dir():
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
@@ -97,5 +98,5 @@ class HttpMetricsMiddleware(MiddlewareMixin):
         return response
 
     async def __acall__(self, request: HttpRequest) -> Any:
-        response = await self.get_response(request)
+        response = await cast("Awaitable[HttpResponse]", self.get_response(request))
         return self.process_response(request, response)

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
+from celery.schedules import crontab  # type: ignore[import-untyped]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -157,7 +157,7 @@ def multiprocess_dir() -> str:
 def _process_exits() -> None:
     # This process's open sockets leave the live gauge's sum (a killed process's stay until
     # the folder is emptied, as it must be when the servers start: docs/deployment.md).
-    multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(os.getpid())
 
 
 if multiprocess_dir():

@@ -7,6 +7,7 @@ import os
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from studio.models import Role
@@ -18,6 +19,15 @@ from tests.factories import (
     StationFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in French (the test client runs it in this thread) leaves French active here:
+    # every test starts and ends in the default language.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,14 @@ from rest_framework.test import APIClient
 
 from live.demo import DEMO_QUESTIONS
 from live.models import PostBack, StationAccount
-from questions.models import Ban, IngestFeed, ModerationLogEntry, Question, Vote
+from questions.models import (
+    Ban,
+    IngestFeed,
+    ModerationLogEntry,
+    PrivacyLogEntry,
+    Question,
+    Vote,
+)
 from socialroom import urls as root_urls
 from studio.models import AsRunEntry, Guest, LiveSession, Membership, Station
 from tests.factories import QuestionFactory, UserFactory
@@ -121,7 +128,7 @@ def test_the_site_root_leads_to_the_studio_home(db):
 
 # Admin --------------------------------------------------------------------------------------
 
-READ_ONLY_MODELS = {ModerationLogEntry, AsRunEntry, Vote}
+READ_ONLY_MODELS = {ModerationLogEntry, AsRunEntry, Vote, PrivacyLogEntry}
 # Questions arrive only through the studio, which logs them; the admin can correct them.
 # Posts back are made when a question airs.
 NO_ADD_MODELS = {*READ_ONLY_MODELS, Question, PostBack}
@@ -171,6 +178,12 @@ def one_of_everything(session_a, producer_a, approved_question):
         secret="token",
     )
     PostBack.objects.create(question=aired, network="mastodon", text="On air: a question")
+    PrivacyLogEntry.objects.create(
+        station=session_a.station,
+        session=session_a,
+        action="retention",
+        counts={"questions": 2},
+    )
 
 
 def _admin_url(model, view: str, *args) -> str:
@@ -264,6 +277,7 @@ def test_every_registered_model_of_the_studio_is_in_the_admin():
         ModerationLogEntry,
         Vote,
         IngestFeed,
+        PrivacyLogEntry,
     } | {Question.author.field.related_model}
 
 

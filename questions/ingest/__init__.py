@@ -7,5 +7,6 @@
 - ``appview``: their authors' Bluesky profiles (handle, name, followers), read from an AppView;
 - ``replay``: a recorded stream (JSONL or CSV) imported by a management command;
 - ``follower``: what the Mastodon and Bluesky followers share (feed, backoff, status, ingestion);
-- ``follow``: the managed process that follows the Mastodon and Bluesky feeds of live sessions.
+- ``follow``: the managed process that follows the Mastodon and Bluesky feeds of live sessions;
+- ``health``: the followed feeds' last message and last error, for the readiness page.
 """

@@ -9,6 +9,7 @@ from questions.automod.normalise import RAW_LENGTH_CEILING
 from questions.models import IngestFeed
 from questions.services import AuthorInfo, SubmitResult, question_submit
 from questions.services.submission import NAME_LENGTH, followers_or_none
+from studio import metrics
 from studio.errors import DomainError
 from studio.models import LiveSession
 
@@ -65,6 +66,7 @@ def ingest(session: LiveSession, message: IncomingMessage) -> SubmitResult | Non
     Returns None when the studio refuses it for a reason a retry cannot change (empty text, the
     session closed to questions): such a message is dropped, not retried forever.
     """
+    metrics.count_ingest(message.source)
     author = AuthorInfo(
         platform=message.author_platform,
         external_id=message.author_id,

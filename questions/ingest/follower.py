@@ -22,6 +22,7 @@ from questions.ingest.base import IncomingMessage
 from questions.models import IngestFeed
 from questions.services import feed_record_error, feed_record_message, feed_save_checkpoint
 from questions.tasks import ingest_message
+from studio import metrics
 
 log = logging.getLogger("questions.ingest")
 
@@ -142,6 +143,8 @@ class FollowerBase:
             self._problem = None
 
     async def failed(self, exc: BaseException) -> None:
+        # Every failure counts (the status is written only when it changes).
+        metrics.follower_errors.labels(kind=self.spec.kind).inc()
         await self.set_status(describe(exc))
 
     async def ingest(self, message: IncomingMessage, *, checkpoint: str) -> int | None:

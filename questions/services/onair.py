@@ -30,6 +30,7 @@ from questions.services.common import (
 from questions.shapes import off_air_shape, taken_shape
 from questions.signals import question_aired
 from questions.transitions import TRANSITIONS, TransitionAction
+from studio import metrics
 from studio.errors import Conflict, DomainError, NotAllowed
 from studio.models import AsRunEntry, AsRunOutcome, LiveSession, SessionStatus
 from studio.roles import Capability, User, require, require_any
@@ -196,7 +197,8 @@ def session_take_on_air(*, actor: Actor, session: LiveSession, question: Questio
     if question.session_id != session.pk:
         raise question_not_in_session()
     try:
-        return _take(recorded, via, session, question)
+        with metrics.timing_take():
+            return _take(recorded, via, session, question)
     except _Refused as refused:
         record_refusal(
             session=session,

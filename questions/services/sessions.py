@@ -28,6 +28,12 @@ def session_set_status(*, actor: User, session: LiveSession, status: str) -> Liv
                 f"A {session.status} session cannot become {status}.",
                 details={"from": session.status, "to": status},
             )
+        if status == SessionStatus.LIVE and session.audience_data_erased_at is not None:
+            # Its questions are "[erased]" and its authors anonymous: it cannot take air again.
+            raise InvalidTransition(
+                "The audience's data of this session was erased: it cannot go live again.",
+                details={"from": session.status, "to": status, "erased": True},
+            )
         now = timezone.now()
         if status == SessionStatus.ENDED:
             # Nothing stays on air after the show: the question goes back to the queue.

@@ -159,6 +159,9 @@ MATRIX: list[Endpoint] = [
     E("GET", "/api/bans/", VIEW),
     E("POST", "/api/bans/", BAN, 201, {"question": "{pending}"}),
     E("DELETE", "/api/bans/{ban}/", BAN, 204),
+    # One author's data at the station (docs/privacy.md): producers only.
+    E("GET", "/api/stations/{station}/authors/{author}/export/", MANAGE),
+    E("POST", "/api/stations/{station}/authors/{author}/erase/", MANAGE),
 ]
 WRITES = [e for e in MATRIX if e.method != "GET"]
 # Route names under /api/ that are not crew endpoints.
@@ -243,6 +246,7 @@ def world(station_a, session_a, pending_question, approved_question, producer_a)
         "draw": draw.pk,
         "drawn": drawn.pk,
         "entry": entry.pk,
+        "author": pending_question.author_id,
     }
 
 
@@ -364,6 +368,7 @@ def test_every_crew_endpoint_is_in_the_matrix():
             "locked",
             "draw",
             "drawn",
+            "author",
         ],
         1,
     )

@@ -66,12 +66,14 @@ def _values(route: Route, cast: Cast, pk: int | None = None) -> dict[str, str]:
         ("questions/", cast.approved),
         ("guests/", cast.guest),
         ("bans/", cast.ban),
+        ("authors/", cast.pending.author),
     ):
         if f"{prefix}<int:pk>" in template:
             real = thing.pk
     return {
         "pk": str(real if pk is None else pk),
         "slug": cast.session.slug,
+        "station": str(cast.session.station_id),
         "fmt": "json",
         "kind": "questions",
         "name": "questions",
