@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import RESULTS_DIR, ROOT
+from bench.results import first_repetition_only
 
 DOCS_PATH = ROOT / "docs" / "performance.md"
 
@@ -475,6 +476,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
+    first_repetition_only(results.get("figures", {}))
     if args.write_docs:
         print(update_docs(results))
         return

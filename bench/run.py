@@ -118,6 +118,8 @@ def server_env(work_dir: Path, redis_socket_timeout: float | None) -> dict[str, 
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "THROTTLE_VOTE_IP": "100000000/min",
         "THROTTLE_VOTE_VOTER": "100000000/min",
+        # Every load client connects from 127.0.0.1: thousands of audience sockets, one address.
+        "AUDIENCE_SOCKETS_PER_ADDRESS": "0",
         "DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
