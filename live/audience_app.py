@@ -9,6 +9,9 @@ the room. One ticker per process walks the rooms at each public heartbeat: it re
 membership (channel layers expire it), checks the sockets' lag against the stream head and
 sends the heartbeats, each distinct one encoded once.
 
+Each process serves at most ``AUDIENCE_SOCKETS_PER_ADDRESS`` open sockets per client address
+(``client_address``); one more is told ``too_many_sockets`` and closed with 4429.
+
 The group messages carry no session id, so a process's channel is per session rather than one
 for all sessions: the layer's group tells the reader which room an event is for.
 """
@@ -216,6 +219,46 @@ def _voter(scope: dict[str, Any]) -> str | None:
     return None
 
 
+# A socket refused because its address holds too many (HTTP's 429, in the 4xxx range).
+CLOSE_TOO_MANY_SOCKETS = 4429
+
+# Open audience sockets per client address in this process (AUDIENCE_SOCKETS_PER_ADDRESS).
+_open_by_address: dict[str, int] = {}
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    """The client's address: as the ``NUM_PROXIES`` proxies in front recorded it in
+    ``X-Forwarded-For``, else the connection's (the header is ignored without proxies, so a
+    client cannot choose its own)."""
+    proxies = settings.NUM_PROXIES
+    if proxies:
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                hops = [hop.strip() for hop in value.decode("latin-1").split(",") if hop.strip()]
+                if hops:
+                    return hops[-min(proxies, len(hops))]
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def _take_address_slot(address: str) -> bool:
+    limit: int = settings.AUDIENCE_SOCKETS_PER_ADDRESS
+    held = _open_by_address.get(address, 0)
+    # A server on a Unix socket with no proxy header knows no address: nothing to cap by.
+    if limit and address and held >= limit:
+        return False
+    _open_by_address[address] = held + 1
+    return True
+
+
+def _free_address_slot(address: str) -> None:
+    held = _open_by_address.get(address, 0) - 1
+    if held > 0:
+        _open_by_address[address] = held
+    else:
+        _open_by_address.pop(address, None)
+
+
 async def _refuse(send: Send, close_code: int, code: str, message: str) -> None:
     # Accept, say why, then close: a browser cannot read the reason of a refused handshake.
     await send({"type": "websocket.accept"})
@@ -231,6 +274,23 @@ async def audience_app(scope: dict[str, Any], receive: Receive, send: Send) -> N
     message = await receive()
     if message["type"] != "websocket.connect":
         return
+    address = client_address(scope)
+    if not _take_address_slot(address):
+        logger.info("audience socket refused: %s holds too many", address)
+        await _refuse(
+            send,
+            CLOSE_TOO_MANY_SOCKETS,
+            "too_many_sockets",
+            "Too many open audience sockets from your address: close some and try again.",
+        )
+        return
+    try:
+        await _serve(scope, receive, send)
+    finally:
+        _free_address_slot(address)
+
+
+async def _serve(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     slug = scope["url_route"]["kwargs"]["slug"]
     try:
         session = await database_sync_to_async(audience_session_by_slug)(slug=slug)

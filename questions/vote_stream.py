@@ -38,6 +38,11 @@ logger = logging.getLogger(__name__)
 # Coalescing: vote counts go out a few times a second per session, not once per vote.
 
 
+# How soon counts the channel layer refused (Redis unreachable) are sent again; and, once it
+# takes them, how soon they are sent once more (other processes resubscribe within about 1 s).
+RESEND_SECONDS = 1.5
+
+
 class VoteCount(NamedTuple):
     """A question's count as a batch's UPDATE returned it, with the version it set."""
 
@@ -70,6 +75,7 @@ class Coalescer:
         self._lock = threading.Lock()
         self._pending: dict[int, dict[int, VoteCount]] = {}
         self._scheduled: set[int] = set()
+        self._failed: set[int] = set()  # sessions whose last frame the channel layer refused
 
     def add(self, session_id: int, counts: dict[int, VoteCount]) -> None:
         loop = event_loop()
@@ -109,8 +115,32 @@ class Coalescer:
             self._scheduled.discard(session_id)
             counts = self._pending.pop(session_id, {})
         data = self._frame(counts)
-        if data is not None:
-            await events.asend_volatile(session_id, self.stream, "votes", data)
+        if data is None:
+            return
+        if not await events.asend_volatile(session_id, self.stream, "votes", data):
+            # The channel layer is unreachable (Redis down): no socket, here or in another
+            # process, saw these counts, and no event will bring them. Keep them and try again.
+            self._failed.add(session_id)
+            self._keep(session_id, counts, RESEND_SECONDS)
+        elif session_id in self._failed:
+            # Back after an outage: once more in a moment, for the processes whose
+            # subscriptions were still being restored when this one went out.
+            self._failed.discard(session_id)
+            self._keep(session_id, counts, RESEND_SECONDS)
+
+    def _keep(self, session_id: int, counts: dict[int, VoteCount], delay: float) -> None:
+        """Put counts back to be sent again (newer ones that came meanwhile win)."""
+        with self._lock:
+            pending = self._pending.setdefault(session_id, {})
+            for qid, entry in counts.items():
+                held = pending.get(qid)
+                if held is None or entry.version > held.version:
+                    pending[qid] = entry
+            if session_id in self._scheduled:
+                return
+            self._scheduled.add(session_id)
+        loop = asyncio.get_running_loop()
+        loop.call_later(delay, lambda: loop.create_task(self._flush_due(session_id)))
 
     def _send_now(self, session_id: int, counts: dict[int, VoteCount]) -> None:
         data = self._frame(counts)

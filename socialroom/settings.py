@@ -319,6 +319,10 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 if NUM_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Open audience sockets one client address may hold on one server process (0: no limit). A venue
+# behind one address holds many; a script opening thousands is refused beyond this.
+AUDIENCE_SOCKETS_PER_ADDRESS = env.int("AUDIENCE_SOCKETS_PER_ADDRESS", default=200)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request gets 401 with a WWW-Authenticate header.

@@ -332,12 +332,12 @@ def send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any])
     async_to_sync(_send_volatile)(session_id, stream, type, data)
 
 
-async def asend_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
-    """``send_volatile`` from the event loop."""
-    await _send_volatile(session_id, stream, type, data)
+async def asend_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> bool:
+    """``send_volatile`` from the event loop; False when the channel layer refused the frame."""
+    return await _send_volatile(session_id, stream, type, data)
 
 
-async def _send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> None:
+async def _send_volatile(session_id: int, stream: str, type: str, data: dict[str, Any]) -> bool:
     # A failure is logged: the next frame, or the counts sent on resume, make up for it.
     try:
         await get_channel_layer().group_send(
@@ -345,6 +345,8 @@ async def _send_volatile(session_id: int, stream: str, type: str, data: dict[str
         )
     except Exception:
         logger.exception("could not send a %s frame to the channel layer", type)
+        return False
+    return True
 
 
 def frame_text(seq: int | None, type: str, data: dict[str, Any]) -> str:

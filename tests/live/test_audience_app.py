@@ -248,3 +248,34 @@ async def test_a_burst_the_channel_layer_drops_part_of_is_caught_up_in_order(
         if frame["type"] == "note":
             seqs.append(frame["seq"])
     assert seqs == list(range(1, 151))  # nothing lost, nothing twice, in order
+
+
+async def test_an_address_over_its_socket_cap_is_refused_and_others_are_served(
+    open_socket, session_a, settings
+):
+    settings.AUDIENCE_SOCKETS_PER_ADDRESS = 2
+    settings.NUM_PROXIES = 1  # the address is the one the proxy recorded
+
+    def opener(address: str):
+        headers = [(b"host", b"testserver"), (b"x-forwarded-for", address.encode())]
+        return open_socket("/ws/audience/live-a/", headers)
+
+    crowd = [await opener("198.51.100.1") for _ in range(2)]
+    for socket in crowd:
+        await socket.snapshot()
+
+    over = await opener("198.51.100.1")
+    error = await over.error()
+    assert error["code"] == "too_many_sockets", error
+    assert await over.closed() == audience_app.CLOSE_TOO_MANY_SOCKETS
+
+    neighbour = await opener("203.0.113.9")
+    await neighbour.snapshot()  # another address is served as usual
+    await run(emit)(session_a.pk, 1)
+    for socket in [*crowd, neighbour]:
+        assert (await socket.frame())["data"] == {"n": 1}
+
+    # A closed socket gives its place back.
+    await crowd[0].close()
+    again = await opener("198.51.100.1")
+    await again.snapshot()

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from django.test import override_settings
 
-from questions import selectors, vote_writer
+from questions import selectors, vote_stream, vote_writer
 from questions.identity import voter_id
 from questions.models import Question
 from questions.services import question_reject, vote_cast, vote_withdraw
@@ -32,6 +32,7 @@ def volatile(monkeypatch):
 
     async def asend(session_id, stream, type, data):
         record.append((session_id, stream, type, data))
+        return True
 
     monkeypatch.setattr(events, "send_volatile", send)
     monkeypatch.setattr(events, "asend_volatile", asend)
@@ -78,6 +79,33 @@ async def test_a_lower_version_never_overwrites_a_higher_one(volatile):
     assert volatile == [
         (7, events.CREW, "votes", {"counts": {"12": 9, "13": 2}, "versions": {"12": 345, "13": 3}})
     ]
+
+
+async def test_counts_the_channel_layer_refused_go_out_once_it_takes_them(monkeypatch):
+    """Redis down: no socket saw the counts and no event will bring them, so they are kept and
+    sent again (newer ones winning), and once more after the first that gets through."""
+    monkeypatch.setattr(vote_stream, "RESEND_SECONDS", 0.05)
+    attempts: list[tuple[bool, dict]] = []
+    up = False
+
+    async def asend(session_id, stream, type, data):
+        attempts.append((up, data["counts"]))
+        return up
+
+    monkeypatch.setattr(events, "asend_volatile", asend)
+    coalescer = Coalescer(events.CREW, delay=0.01)
+    coalescer.add(7, {12: VoteCount(9, 345, True)})
+    await asyncio.sleep(0.2)
+    assert attempts and all(not ok for ok, _ in attempts)  # tried again while down
+    coalescer.add(7, {13: VoteCount(1, 2, True), 12: VoteCount(8, 344, True)})
+    up = True
+    await asyncio.sleep(0.3)
+
+    delivered = [counts for ok, counts in attempts if ok]
+    assert delivered == [{"12": 9, "13": 1}] * 2  # once when Redis is back, once more after
+    attempts.clear()
+    await asyncio.sleep(0.2)
+    assert attempts == []  # then nothing more
 
 
 def test_the_public_frame_never_carries_a_question_the_audience_cannot_see(volatile):

@@ -486,7 +486,7 @@ def volatile(monkeypatch):
 
     async def record_asend(session_id, stream, type_, data):
         record.append((session_id, stream, type_, data))
-        await asend(session_id, stream, type_, data)
+        return await asend(session_id, stream, type_, data)
 
     monkeypatch.setattr(events, "send_volatile", record_send)
     monkeypatch.setattr(events, "asend_volatile", record_asend)

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.drills.state import StreamState, converge, fresh_view
 from tests.live_server import LiveStudio
-from tests.multiprocess.conftest import NEW_SESSION, SETUP, Session, Socket
+from tests.multiprocess.conftest import NEW_SESSION, SETUP, Session, Socket, audience
 
 pytestmark = pytest.mark.postgres
 
@@ -216,3 +217,105 @@ def test_with_postgres_down_everything_answers_unavailable_quickly_then_recovers
     assert status == 200, answer
     assert "Internal Server Error" not in server.log()
     console.close()
+
+
+VOTERS = 5
+
+
+def _vote(voter: Socket, question: int, id: str) -> tuple[dict, float]:
+    started = time.monotonic()
+    voter.send("vote", {"question": question}, id=id)
+    frame = voter.until(lambda f: f["type"] in ("ack", "error") and f["data"].get("id") == id)[-1]
+    return frame, time.monotonic() - started
+
+
+def test_with_postgres_down_no_vote_is_acknowledged_unless_stored_and_consoles_converge(studio):
+    """The drill of docs/deployment.md, *Fault drills*: votes on audience sockets while
+    PostgreSQL is away are refused ``unavailable`` (never acknowledged), the sockets stay open,
+    votes are taken again once it is back, and the votes stored are exactly those acknowledged;
+    the console, open throughout, converges to a fresh snapshot."""
+    server, relay, crew_cookie = studio
+    created = json.loads(
+        server.shell(NEW_SESSION.format(slug="pg-outage-votes", approved=4, pending=0))
+        .strip()
+        .splitlines()[-1]
+    )
+    session = Session("pg-outage-votes", created["id"], created["approved"], created["pending"])
+    questions = session.approved
+
+    def open_console() -> Socket:
+        return Socket(
+            server, f"/ws/console/{session.slug}/", cookies={"sessionid": crew_cookie}, origin=True
+        )
+
+    console = open_console()
+    seen = StreamState(console.hello())
+    tokens = [secrets.token_urlsafe(24) for _ in range(VOTERS)]
+    voters = [audience(server, session, token) for token in tokens]
+    for voter in voters:
+        voter.hello()
+    acked: set[tuple[str, int]] = set()
+    for n, voter in enumerate(voters):
+        frame, _ = _vote(voter, questions[0], id=f"up-{n}")
+        assert frame["type"] == "ack", frame
+        acked.add((tokens[n], questions[0]))
+
+    relay.cut()
+
+    for n, voter in enumerate(voters):
+        for question in questions[1:3]:
+            frame, seconds = _vote(voter, question, id=f"down-{n}-{question}")
+            assert frame["type"] == "error", frame  # never acknowledged: it cannot be stored
+            assert frame["data"]["code"] == "unavailable", frame
+            assert seconds < ANSWER_WITHIN, seconds
+    status, answer, _ = _request(
+        server, "POST", f"/api/public/sessions/{session.slug}/questions/{questions[3]}/vote/"
+    )
+    assert (status, answer.get("error", {}).get("code")) == (503, "unavailable"), answer
+
+    relay.start()
+
+    # The same sockets vote again once PostgreSQL is back, with no reload.
+    deadline = time.monotonic() + RECOVERY_WITHIN
+    for n, voter in enumerate(voters):
+        for question in questions[1:3]:
+            attempt = 0
+            while True:
+                frame, _ = _vote(voter, question, id=f"again-{n}-{question}-{attempt}")
+                if frame["type"] == "ack":
+                    acked.add((tokens[n], question))
+                    break
+                assert frame["data"]["code"] == "unavailable", frame
+                assert time.monotonic() < deadline, "the studio did not recover"
+                attempt += 1
+                time.sleep(0.5)
+
+    # Exactly the acknowledged votes are stored, and every count equals its votes.
+    import psycopg
+    from django.test import override_settings
+
+    from questions.voters import voter_from_token
+
+    secret = (server.env.get("SECRET_KEY") or (server.data_dir / "secret_key").read_text()).strip()
+    with override_settings(SECRET_KEY=secret):
+        voter_ids = {token: voter_from_token(token) for token in tokens}
+    direct = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + (server.database or ""))
+    with psycopg.connect(direct.geturl(), autocommit=True) as conn:
+        rows = set(
+            conn.execute(
+                "SELECT voter, question_id FROM questions_vote WHERE question_id = ANY(%s)",
+                (questions,),
+            ).fetchall()
+        )
+        mismatches = conn.execute(
+            "SELECT q.id FROM questions_question q LEFT JOIN questions_vote v "
+            "ON v.question_id = q.id WHERE q.id = ANY(%s) GROUP BY q.id "
+            "HAVING q.vote_count <> count(v.id)",
+            (questions,),
+        ).fetchall()
+    assert rows == {(voter_ids[token], q) for token, q in acked}
+    assert mismatches == []
+    converge(console, seen, fresh_view(open_console))
+    assert "Internal Server Error" not in server.log()
+    for client in [console, *voters]:
+        client.close()
