@@ -80,12 +80,7 @@ class Coalescer:
     def add(self, session_id: int, counts: dict[int, VoteCount]) -> None:
         loop = event_loop()
         with self._lock:
-            pending = self._pending.setdefault(session_id, {})
-            for qid, entry in counts.items():
-                held = pending.get(qid)
-                # Batches of several threads may commit in one order and get here in another.
-                if held is None or entry.version > held.version:
-                    pending[qid] = entry
+            self._merge(session_id, counts)
             if loop is None:
                 now = self._pending.pop(session_id)
                 self._scheduled.discard(session_id)
@@ -128,14 +123,20 @@ class Coalescer:
             self._failed.discard(session_id)
             self._keep(session_id, counts, RESEND_SECONDS)
 
+    def _merge(self, session_id: int, counts: dict[int, VoteCount]) -> None:
+        """Add counts to the session's pending ones, the newest version of each winning:
+        batches of several threads may commit in one order and get here in another. Called
+        with the lock held."""
+        pending = self._pending.setdefault(session_id, {})
+        for qid, entry in counts.items():
+            held = pending.get(qid)
+            if held is None or entry.version > held.version:
+                pending[qid] = entry
+
     def _keep(self, session_id: int, counts: dict[int, VoteCount], delay: float) -> None:
         """Put counts back to be sent again (newer ones that came meanwhile win)."""
         with self._lock:
-            pending = self._pending.setdefault(session_id, {})
-            for qid, entry in counts.items():
-                held = pending.get(qid)
-                if held is None or entry.version > held.version:
-                    pending[qid] = entry
+            self._merge(session_id, counts)
             if session_id in self._scheduled:
                 return
             self._scheduled.add(session_id)
